@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * An accepted Segment event as it travels on the ingest queue and is kept on the customer's timeline.
+ * Collect produces it: the messageId is always present (derived from content when the client sent
+ * none) and `timestamp` is already corrected for client clock skew.
+ */
+export const ingestEvent = z.object({
+  messageId: z.string().min(1),
+  type: z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']),
+  userId: z.string().min(1).optional(),
+  anonymousId: z.string().min(1).optional(),
+  previousId: z.string().min(1).optional(),
+  event: z.string().optional(),
+  name: z.string().optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+  traits: z.record(z.string(), z.unknown()).optional(),
+  context: z.record(z.string(), z.unknown()).optional(),
+  /** Event time, ISO 8601 UTC, corrected for client clock skew. */
+  timestamp: z.iso.datetime({ offset: true }),
+  /** When the collect endpoint accepted the event. */
+  receivedAt: z.iso.datetime({ offset: true }),
+  /** Name of the write key's source. */
+  source: z.string().min(1),
+});
+
+export type IngestEvent = z.infer<typeof ingestEvent>;
