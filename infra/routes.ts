@@ -1,0 +1,32 @@
+/**
+ * The HTTP API, declared once. The CDK app turns it into API Gateway routes and Lambda functions; the
+ * local gateway serves the same routes with the same handlers.
+ */
+export type FunctionName = 'collect' | 'customers' | 'health';
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway route path, with `{param}` placeholders. */
+  path: string;
+  function: FunctionName;
+}
+
+export const httpFunctions: Record<FunctionName, { entry: string; description: string }> = {
+  collect: { entry: 'functions/collect.ts', description: 'Segment-compatible event collection' },
+  customers: { entry: 'functions/customers.ts', description: 'Customer state and timeline (admin key)' },
+  health: { entry: 'functions/health.ts', description: 'Health check' },
+};
+
+const collectPaths = ['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias'];
+
+export const routes: Route[] = [
+  ...collectPaths.map((name): Route => ({ method: 'POST', path: `/v1/${name}`, function: 'collect' })),
+  { method: 'GET', path: '/v1/customers/{id}', function: 'customers' },
+  { method: 'GET', path: '/v1/customers/{id}/timeline', function: 'customers' },
+  { method: 'GET', path: '/health', function: 'health' },
+];
+
+/** Queue consumers: the ingest worker reads the ingest queue. */
+export const queueFunctions = {
+  ingest: { entry: 'functions/ingest.ts', description: 'Ingest queue consumer: timeline and engagement state' },
+};
