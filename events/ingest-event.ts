@@ -11,6 +11,7 @@ export const ingestEvent = z.object({
   userId: z.string().min(1).optional(),
   anonymousId: z.string().min(1).optional(),
   previousId: z.string().min(1).optional(),
+  groupId: z.string().min(1).optional(),
   event: z.string().optional(),
   name: z.string().optional(),
   properties: z.record(z.string(), z.unknown()).optional(),

@@ -17,10 +17,14 @@ export const httpFunctions: Record<FunctionName, { entry: string; description: s
   health: { entry: 'functions/health.ts', description: 'Health check' },
 };
 
-const collectPaths = ['batch', 'track', 'identify', 'page', 'screen', 'group', 'alias'];
+/** Segment's HTTP API paths, plus the short ones analytics.js posts to from browsers. */
+const collectPaths = ['batch', 'import', 'track', 'identify', 'page', 'screen', 'group', 'alias'];
+const browserPaths = ['b', 't', 'i', 'p', 's', 'g', 'a'];
 
 export const routes: Route[] = [
-  ...collectPaths.map((name): Route => ({ method: 'POST', path: `/v1/${name}`, function: 'collect' })),
+  ...[...collectPaths, ...browserPaths].map(
+    (name): Route => ({ method: 'POST', path: `/v1/${name}`, function: 'collect' }),
+  ),
   { method: 'GET', path: '/v1/customers/{id}', function: 'customers' },
   { method: 'GET', path: '/v1/customers/{id}/timeline', function: 'customers' },
   { method: 'GET', path: '/health', function: 'health' },
@@ -28,5 +32,8 @@ export const routes: Route[] = [
 
 /** Queue consumers: the ingest worker reads the ingest queue. */
 export const queueFunctions = {
-  ingest: { entry: 'functions/ingest.ts', description: 'Ingest queue consumer: timeline and engagement state' },
+  ingest: {
+    entry: 'functions/ingest.ts',
+    description: 'Ingest queue consumer: timeline and engagement state',
+  },
 };

@@ -1,0 +1,93 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ingestConsumerMaxReceiveCount } from '#infra/stacks/ingest-settings.ts';
+import { lifecycleBusName, StatefulStack } from '#infra/stacks/stateful-stack.ts';
+import { tableDefinition } from '#shared/store/schema.ts';
+
+let stack: StatefulStack;
+let template: Template;
+
+beforeAll(() => {
+  stack = new StatefulStack(new App({ builtinCloudFormationValidation: false }), 'rapport-stateful');
+  template = Template.fromStack(stack);
+});
+
+function logicalId(construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+describe('table', () => {
+  it('has the key schema of shared/store/schema.ts, billed on demand', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: tableDefinition.KeySchema,
+      AttributeDefinitions: tableDefinition.AttributeDefinitions,
+      BillingMode: tableDefinition.BillingMode,
+    });
+  });
+
+  it('keeps point-in-time recovery and server-side encryption on', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('expires items on expiresAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('survives the deletion or replacement of its stack', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('ingest queue and DLQ', () => {
+  it('redrives to the DLQ one receive after the consumer would have moved the message itself', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.ingestDeadLetterQueue), 'Arn'] },
+        maxReceiveCount: ingestConsumerMaxReceiveCount + 1,
+      },
+    });
+  });
+
+  it('keeps dead letters for 14 days', () => {
+    const dlq = template.toJSON().Resources[logicalId(stack.ingestDeadLetterQueue)];
+    expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+  });
+
+  it('encrypts both queues with SQS-managed keys', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+
+  it('denies requests without TLS on both queues', () => {
+    for (const queue of [stack.ingestQueue, stack.ingestDeadLetterQueue]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalId(queue) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('lifecycle bus', () => {
+  it('is the custom bus named rapport', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: lifecycleBusName });
+    expect(lifecycleBusName).toBe('rapport');
+  });
+});
