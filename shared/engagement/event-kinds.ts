@@ -1,0 +1,35 @@
+import type { IngestEvent } from '#events/ingest-event.ts';
+
+/**
+ * Which events say what about a customer. Email events are about mail sent to them, not about a visit,
+ * and some events (a refund, a delivery) are made by a shop or a mail server, not by the customer.
+ */
+const emailEvents: ReadonlySet<string> = new Set([
+  'Email Delivered',
+  'Email Opened',
+  'Email Link Clicked',
+  'Email Bounced',
+  'Email Marked as Spam',
+  'Unsubscribed',
+]);
+
+/** Events that happen to a customer without them doing anything. */
+const passiveEvents: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced']);
+
+/** The track event's name; undefined for every other call type. */
+export function trackName(event: IngestEvent): string | undefined {
+  return event.type === 'track' ? event.event : undefined;
+}
+
+/** Page views and the shop events a visitor makes: they make up sessions and touches. */
+export function isVisit(event: IngestEvent): boolean {
+  if (event.type === 'page' || event.type === 'screen') return true;
+  const name = trackName(event);
+  return name !== undefined && !emailEvents.has(name) && name !== 'Order Refunded';
+}
+
+/** Whether the event shows the customer was active, for telling when they lapsed. */
+export function isActivity(event: IngestEvent): boolean {
+  const name = trackName(event);
+  return name === undefined || !passiveEvents.has(name);
+}

@@ -1,0 +1,134 @@
+import type { IngestEvent } from '#events/ingest-event.ts';
+import { type Cart, emptyCart, foldCart } from './cart.ts';
+import { compareText, sortedUnique } from './collation.ts';
+import { type EmailEngagement, emptyEmail, foldEmail } from './email.ts';
+import { isActivity } from './event-kinds.ts';
+import { instantOf, laterAt, millisOf } from './instant.ts';
+import { foldInterests, type InterestScore } from './interests.ts';
+import type { JsonValue } from './json-value.ts';
+import { emptyOrders, foldOrders, newOrderOf, type Orders } from './orders.ts';
+import type { EngagementSettings } from './settings.ts';
+import { tierOf } from './tier.ts';
+import { foldTouches, type Touch } from './touch.ts';
+import { foldTraits } from './traits.ts';
+import { emptyWeb, foldWeb, type WebActivity } from './web.ts';
+
+/**
+ * A customer's engagement state: a fold of their events in (timestamp, messageId) order. Replaying
+ * all events from the empty state is the definition of truth; folding new events on top of a stored
+ * state is a shortcut that is taken only when they sort after everything folded so far, and gives the
+ * same state to the bit.
+ *
+ * The state is stored as a DynamoDB map, so it is plain JSON: every field is always present, an
+ * unknown value is null, and there are no Maps, Sets, Dates or non-finite numbers.
+ */
+export interface EngagementState {
+  customerId: string;
+  /** The latest event folded in. Internal. */
+  watermark: Watermark | null;
+  /** Sorted, unique. */
+  anonymousIds: string[];
+  traits: Record<string, JsonValue>;
+  web: WebActivity;
+  /** Sorted by kind and id. */
+  interests: InterestScore[];
+  cart: Cart;
+  orders: Orders;
+  email: EmailEngagement;
+  tier: string | null;
+  /** The latest event of any kind but a delivery or bounce of mail. */
+  lastActivityAt: string | null;
+  firstTouch: Touch | null;
+  lastTouch: Touch | null;
+}
+
+export interface Watermark {
+  timestamp: string;
+  messageId: string;
+}
+
+export function emptyState(customerId: string): EngagementState {
+  return {
+    customerId,
+    watermark: null,
+    anonymousIds: [],
+    traits: {},
+    web: emptyWeb(),
+    interests: [],
+    cart: emptyCart(),
+    orders: emptyOrders(),
+    email: emptyEmail(),
+    tier: null,
+    lastActivityAt: null,
+    firstTouch: null,
+    lastTouch: null,
+  };
+}
+
+/** The state after one more event. An event whose timestamp is not a time leaves the state as it is. */
+export function foldEvent(
+  state: EngagementState,
+  event: IngestEvent,
+  settings: EngagementSettings,
+): EngagementState {
+  const when = instantOf(event.timestamp);
+  if (when === undefined) return state;
+  const placed = newOrderOf(state.orders, event, settings.mainCurrency);
+  const orders = foldOrders(state.orders, event, placed, when);
+  const touches = foldTouches({ firstTouch: state.firstTouch, lastTouch: state.lastTouch }, event, when);
+  return {
+    customerId: state.customerId,
+    watermark: laterWatermark(state.watermark, { timestamp: when.at, messageId: event.messageId }),
+    anonymousIds:
+      event.anonymousId === undefined
+        ? state.anonymousIds
+        : sortedUnique([...state.anonymousIds, event.anonymousId]),
+    traits: foldTraits(state.traits, event),
+    web: foldWeb(state.web, event, when, settings.sessionTimeoutMinutes),
+    interests: foldInterests(state.interests, event, placed, when, settings),
+    cart: foldCart(state.cart, event, placed, when, settings.mainCurrency),
+    orders,
+    email: foldEmail(state.email, event, when),
+    tier: tierOf(orders, settings),
+    lastActivityAt: isActivity(event) ? laterAt(state.lastActivityAt, when) : state.lastActivityAt,
+    firstTouch: touches.firstTouch,
+    lastTouch: touches.lastTouch,
+  };
+}
+
+/** Orders events by time, then by messageId so that events at the same millisecond have one order too. */
+export function compareEvents(
+  a: Pick<IngestEvent, 'timestamp' | 'messageId'>,
+  b: Pick<IngestEvent, 'timestamp' | 'messageId'>,
+): number {
+  return millisOf(a.timestamp) - millisOf(b.timestamp) || compareText(a.messageId, b.messageId);
+}
+
+/**
+ * The state of all the events: each messageId once, in time order. Of copies that share a messageId
+ * (a client's retry may be stamped a little differently) the one that sorts first is kept.
+ */
+export function foldEvents(
+  customerId: string,
+  events: Iterable<IngestEvent>,
+  settings: EngagementSettings,
+): EngagementState {
+  const timed = [...events].filter((event) => !Number.isNaN(millisOf(event.timestamp)));
+  const seen = new Set<string>();
+  let state = emptyState(customerId);
+  for (const event of timed.sort(compareEvents)) {
+    if (seen.has(event.messageId)) continue;
+    seen.add(event.messageId);
+    state = foldEvent(state, event, settings);
+  }
+  return state;
+}
+
+/** Whether folding the event on top of the state is the same as replaying: it sorts after all of it. */
+export function sortsAfterWatermark(state: EngagementState, event: IngestEvent): boolean {
+  return state.watermark === null || compareEvents(event, state.watermark) > 0;
+}
+
+function laterWatermark(current: Watermark | null, candidate: Watermark): Watermark {
+  return current !== null && compareEvents(current, candidate) >= 0 ? current : candidate;
+}
