@@ -1,0 +1,19 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '#shared/config.ts';
+import { CliError, registerKeyCommands } from './keys.ts';
+import { NoStackError } from './target.ts';
+
+/** The rapport CLI: `npm run rapport -- <command>`. */
+const program = new Command('rapport').description('rapport: serverless marketing automation').exitOverride();
+registerKeyCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError || error instanceof NoStackError || error instanceof ConfigError) {
+    console.error(`rapport: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}

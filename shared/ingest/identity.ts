@@ -1,0 +1,76 @@
+import { emptyState } from '../engagement/state.ts';
+import {
+  emptyOutbox,
+  getProfile,
+  type LiveProfile,
+  VersionConflictError,
+  writeLiveProfile,
+  writeRedirect,
+} from '../store/profiles.ts';
+
+/**
+ * Identity: which profile an id belongs to, and merging two profiles when identify or alias links
+ * their ids. Merged profiles leave a redirect behind; their events stay in their own partitions and
+ * are read through the surviving profile's `members`.
+ */
+const maxHops = 10;
+const maxAttempts = 8;
+
+export interface ResolvedProfile {
+  /** The id of the live profile, or of the id itself when it has no profile yet. */
+  id: string;
+  profile?: LiveProfile;
+}
+
+export async function resolveProfile(id: string): Promise<ResolvedProfile> {
+  let current = id;
+  for (let hop = 0; hop < maxHops; hop++) {
+    const stored = await getProfile(current);
+    if (!stored) return { id: current };
+    if (stored.kind === 'live') return { id: current, profile: stored };
+    current = stored.mergedInto;
+  }
+  throw new Error(`profile ${id} redirects more than ${maxHops} times`);
+}
+
+/**
+ * Link `anonymousId` to the customer `userId`. An anonymous id that already belongs to another
+ * customer (a shared device) stays with the customer it joined first.
+ */
+export async function linkAnonymousId(anonymousId: string, userId: string): Promise<string | undefined> {
+  const anonymous = await resolveProfile(anonymousId);
+  if (anonymous.id !== anonymousId) return undefined;
+  return mergeProfiles(anonymousId, userId);
+}
+
+/**
+ * Merge the profile of `fromId` into the profile of `intoId`, returning the surviving profile's id
+ * when anything changed. Its state is not recomputed here: the caller replays it afterwards.
+ *
+ * 1. Add the merged profile's partitions to the survivor's members.
+ * 2. Turn the merged profile into a redirect.
+ * The order matters: if the process dies between the steps, the survivor already reads the merged
+ * events, and the redelivered message finishes the merge.
+ */
+export async function mergeProfiles(fromId: string, intoId: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const from = await resolveProfile(fromId);
+    const into = await resolveProfile(intoId);
+    if (from.id === into.id) return undefined;
+    try {
+      const fromMembers = from.profile?.members ?? [from.id];
+      const intoMembers = into.profile?.members ?? [into.id];
+      const members = [...new Set([...intoMembers, ...fromMembers])].sort();
+      if (!into.profile) {
+        await writeLiveProfile({ id: into.id, members, state: emptyState(into.id), outbox: emptyOutbox }, 0);
+      } else if (members.length !== intoMembers.length) {
+        await writeLiveProfile({ ...into.profile, members }, into.profile.version);
+      }
+      await writeRedirect(from.id, into.id, from.profile?.version ?? 0);
+      return into.id;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+  throw new Error(`could not merge profile ${fromId} into ${intoId}: too many concurrent updates`);
+}
