@@ -1,12 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { runningStackEnv, runtimeFile } from '#infra/local/runtime-file.ts';
 import { resetClients } from '#shared/clients.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
-
-/** Where a running local stack records its environment, so that the CLI can reach it. */
-export function runtimeFile(dataDir: string): string {
-  return join(dataDir, 'runtime.json');
-}
 
 export class NoStackError extends Error {
   override name = 'NoStackError';
@@ -18,15 +12,14 @@ export class NoStackError extends Error {
  */
 export function useStack(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RAPPORT_TABLE) return `table ${env.RAPPORT_TABLE}`;
-  const dataDir = env.RAPPORT_DATA_DIR ?? '.rapport';
-  const file = runtimeFile(dataDir);
-  if (!existsSync(file)) {
+  const dataDir = env.RAPPORT_DATA_DIR || '.rapport';
+  const recorded = runningStackEnv(dataDir);
+  if (!recorded) {
     throw new NoStackError(
-      `no running rapport stack found (${file} is missing): start one with "npm start", or set RAPPORT_TABLE and AWS credentials to work on a deployed stack`,
+      `no running rapport stack found (no live ${runtimeFile(dataDir)}): start one with "npm start", or set RAPPORT_TABLE and AWS credentials to work on a deployed stack`,
     );
   }
-  const recorded = JSON.parse(readFileSync(file, 'utf8')) as { env: Record<string, string> };
-  Object.assign(env, recorded.env);
+  Object.assign(env, recorded);
   resetRuntimeConfig();
   resetClients();
   return `local stack in ${dataDir}`;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** An ISO 8601 time with any offset, kept as UTC with milliseconds so that equal instants are equal text. */
+const instant = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+
 /**
  * An accepted Segment event as it travels on the ingest queue and is kept on the customer's timeline.
  * Collect produces it: the messageId is always present (derived from content when the client sent
@@ -18,9 +21,9 @@ export const ingestEvent = z.object({
   traits: z.record(z.string(), z.unknown()).optional(),
   context: z.record(z.string(), z.unknown()).optional(),
   /** Event time, ISO 8601 UTC, corrected for client clock skew. */
-  timestamp: z.iso.datetime({ offset: true }),
+  timestamp: instant,
   /** When the collect endpoint accepted the event. */
-  receivedAt: z.iso.datetime({ offset: true }),
+  receivedAt: instant,
   /** Name of the write key's source. */
   source: z.string().min(1),
 });

@@ -18,7 +18,8 @@ interface Clients {
 
 let built: Clients | undefined;
 
-const requestTimeout = { requestTimeout: 10_000 };
+/** Without throwOnRequestTimeout the SDK only logs a slow request and keeps waiting. */
+const requestTimeout = { requestTimeout: 10_000, throwOnRequestTimeout: true };
 
 function build(): Clients {
   const config = runtimeConfig();

@@ -70,7 +70,10 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyStructur
 
 type HttpRequest = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
-export function httpErrorPolicy(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+export function httpErrorPolicy(): middy.MiddlewareObj<
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2
+> {
   return {
     onError: async (request: HttpRequest) => {
       const error = request.error;

@@ -66,7 +66,10 @@ export async function listKeys(): Promise<ApiKey[]> {
  * Revoke the key named by its listed prefix, its hash, or the full key itself. A prefix that matches
  * more than one live key revokes nothing and returns the candidates, so that the caller can be precise.
  */
-export async function revokeKey(match: string, at: string): Promise<{ revoked?: ApiKey; candidates: ApiKey[] }> {
+export async function revokeKey(
+  match: string,
+  at: string,
+): Promise<{ revoked?: ApiKey; candidates: ApiKey[] }> {
   const live = (await listKeys()).filter((key) => !key.revokedAt);
   const candidates = live.filter(
     (key) => key.prefix === match || key.hash === match || key.hash === hashKey(match),

@@ -29,8 +29,9 @@ const groupConcurrency = 8;
  * 1. Parse each record; a record that is not an ingest event fails alone.
  * 2. Apply identity links (identify, alias, events that carry both ids) so that every event resolves
  *    to the profile it belongs to.
- * 3. Group the events by profile; per profile, store them on the timeline and fold them into the
- *    state. A profile that fails fails only its own records.
+ * 3. Group the events by profile; per profile, store them on the timeline (each in the partition of
+ *    the id it carries, see store/timeline.ts) and fold them into the state. A profile that fails
+ *    fails only its own records.
  */
 export async function ingestBatch(
   records: readonly IngestRecord[],
@@ -99,8 +100,7 @@ async function ingestProfileEvents(
   settings: EngagementSettings,
 ): Promise<void> {
   const outcomes = await storeTimelineEvents(
-    profile.id,
-    items.map((item) => item.event),
+    items.map(({ event }) => ({ partitionId: primaryId(event), event })),
   );
   const seen = new Set<string>();
   const writes = items.map(({ event }): TimelineWrite => {

@@ -1,10 +1,5 @@
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  BatchWriteCommand,
-  type BatchWriteCommandOutput,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
 import { clients } from '../clients.ts';
 import { runtimeConfig } from '../config.ts';
@@ -12,81 +7,70 @@ import { recordCapacity } from './capacity.ts';
 import { customerPartition, eventSortKey, eventSortPrefix } from './table.ts';
 
 /**
- * Timeline events, one item per messageId in the partition of the profile the event was ingested
- * under. The first write of a messageId wins: events already stored are reported as duplicates and
- * not written again, so a resent event never changes what was stored.
+ * Timeline events, one item per messageId in the partition of the id the event carries (its userId,
+ * else its anonymousId), whichever profile that id belongs to now. A resent event therefore always
+ * meets its first copy, even after its visitor was merged into a customer. Of two copies of a messageId (a redelivery, or a client's retry that was stamped a little
+ * later) the timeline keeps the one with the earliest time, as the engagement fold does, so the
+ * result does not depend on which copy arrived first.
+ *
+ * `stored` means the event was not on the timeline before; `duplicate` means a copy was, whether or
+ * not this one replaced it.
  */
 export type PutOutcome = 'stored' | 'duplicate';
 
-const batchGetLimit = 100;
-const batchWriteLimit = 25;
-const maxUnprocessedRounds = 8;
+export interface TimelineEntry {
+  partitionId: string;
+  event: IngestEvent;
+}
 
 export async function storeTimelineEvents(
-  profileId: string,
-  events: readonly IngestEvent[],
+  entries: readonly TimelineEntry[],
 ): Promise<Map<string, PutOutcome>> {
-  const unique = [...new Map(events.map((event) => [event.messageId, event])).values()];
-  const existing = await existingMessageIds(profileId, unique);
-  const fresh = unique.filter((event) => !existing.has(event.messageId));
-  const items = fresh.map((event) => ({
-    pk: customerPartition(profileId),
-    sk: eventSortKey(event.messageId),
-    ts: event.timestamp,
-    event,
-  }));
-  for (let start = 0; start < items.length; start += batchWriteLimit) {
-    await batchWrite(items.slice(start, start + batchWriteLimit));
+  const outcomes = new Map<string, PutOutcome>();
+  const earliest = new Map<string, TimelineEntry>();
+  for (const entry of entries) {
+    const key = `${entry.partitionId}\u0000${entry.event.messageId}`;
+    const known = earliest.get(key);
+    if (known) outcomes.set(entry.event.messageId, 'duplicate');
+    if (!known || eventMillis(entry.event) < eventMillis(known.event)) earliest.set(key, entry);
   }
-  return new Map(
-    unique.map((event) => [event.messageId, existing.has(event.messageId) ? 'duplicate' : 'stored']),
+  await Promise.all(
+    [...earliest.values()].map(async ({ partitionId, event }) => {
+      const outcome = await putTimelineEvent(partitionId, event);
+      if (!outcomes.has(event.messageId)) outcomes.set(event.messageId, outcome);
+    }),
   );
+  return outcomes;
 }
 
-async function existingMessageIds(profileId: string, events: readonly IngestEvent[]): Promise<Set<string>> {
-  const table = runtimeConfig().RAPPORT_TABLE;
-  const found = new Set<string>();
-  for (let start = 0; start < events.length; start += batchGetLimit) {
-    let keys: Record<string, unknown>[] | undefined = events
-      .slice(start, start + batchGetLimit)
-      .map((event) => ({ pk: customerPartition(profileId), sk: eventSortKey(event.messageId) }));
-    for (let round = 0; keys && keys.length > 0; round++) {
-      if (round === maxUnprocessedRounds) throw new Error('DynamoDB kept returning unprocessed keys');
-      if (round > 0) await backoff(round);
-      const result: BatchGetCommandOutput = await clients().dynamo.send(
-        new BatchGetCommand({
-          RequestItems: { [table]: { Keys: keys, ProjectionExpression: 'sk', ConsistentRead: true } },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      recordCapacity('read', result.ConsumedCapacity);
-      for (const item of result.Responses?.[table] ?? []) {
-        found.add(String(item.sk).slice(eventSortPrefix.length));
-      }
-      keys = result.UnprocessedKeys?.[table]?.Keys;
-    }
-  }
-  return found;
-}
-
-async function batchWrite(items: Record<string, unknown>[]): Promise<void> {
-  const table = runtimeConfig().RAPPORT_TABLE;
-  let requests = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let round = 0; requests.length > 0; round++) {
-    if (round === maxUnprocessedRounds) throw new Error('DynamoDB kept returning unprocessed writes');
-    if (round > 0) await backoff(round);
-    const result: BatchWriteCommandOutput = await clients().dynamo.send(
-      new BatchWriteCommand({ RequestItems: { [table]: requests }, ReturnConsumedCapacity: 'TOTAL' }),
+async function putTimelineEvent(partitionId: string, event: IngestEvent): Promise<PutOutcome> {
+  try {
+    const result = await clients().dynamo.send(
+      new PutCommand({
+        TableName: runtimeConfig().RAPPORT_TABLE,
+        Item: {
+          pk: customerPartition(partitionId),
+          sk: eventSortKey(event.messageId),
+          at: eventMillis(event),
+          event,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #at > :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: { ':at': eventMillis(event) },
+        ReturnValues: 'ALL_OLD',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
     );
     recordCapacity('write', result.ConsumedCapacity);
-    requests = (result.UnprocessedItems?.[table] ?? []).flatMap((request) =>
-      request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
-    );
+    return result.Attributes ? 'duplicate' : 'stored';
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
+    throw error;
   }
 }
 
-function backoff(round: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+function eventMillis(event: IngestEvent): number {
+  return Date.parse(event.timestamp);
 }
 
 /** Every event stored in one profile's partition (strongly consistent, for replays). */
@@ -112,8 +96,16 @@ export async function queryPartitionEvents(profileId: string): Promise<IngestEve
   return events;
 }
 
-/** The events of every partition a profile spans (its own and those merged into it). */
+/**
+ * The events of every partition a profile spans (its own and those merged into it), each messageId
+ * once: the earliest copy, as everywhere else.
+ */
 export async function queryProfileEvents(memberIds: readonly string[]): Promise<IngestEvent[]> {
   const partitions = await Promise.all(memberIds.map((id) => queryPartitionEvents(id)));
-  return partitions.flat();
+  const earliest = new Map<string, IngestEvent>();
+  for (const event of partitions.flat()) {
+    const known = earliest.get(event.messageId);
+    if (!known || eventMillis(event) < eventMillis(known)) earliest.set(event.messageId, event);
+  }
+  return [...earliest.values()];
 }

@@ -1,0 +1,340 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { lambdaContext } from './lambda-context.ts';
+import { queueArn } from './resources.ts';
+
+/**
+ * The local stand-in for a Lambda SQS event source mapping with ReportBatchItemFailures: it polls a
+ * queue, hands batches to the handler as SQSEvents, deletes what succeeded and lets the reported
+ * failures come back. Unlike Lambda it makes them visible again after a short delay rather than the
+ * queue's visibility timeout, so that local retries take a second, not half a minute.
+ */
+export type SqsHandler = (event: SQSEvent, context: Context) => unknown;
+
+export interface QueueWorkerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  handler: SqsHandler;
+  /** Names the function in the Lambda context and in logs. */
+  functionName?: string;
+  /** Parallel pollers, each running one batch at a time. */
+  concurrency?: number;
+  batchSize?: number;
+  waitTimeSeconds?: number;
+  /** How long a failed record stays invisible before its next delivery. */
+  retryDelaySeconds?: number;
+  /** A batch that takes longer fails as a whole, as a Lambda timeout does. */
+  timeoutMs?: number;
+  region?: string;
+  logError?: (line: string) => void;
+}
+
+export interface QueueWorkerCounters {
+  /** Records handed to the handler, counting each delivery. */
+  received: number;
+  succeeded: number;
+  failed: number;
+  batches: number;
+}
+
+export interface QueueWorker {
+  readonly queueUrl: string;
+  counters(): QueueWorkerCounters;
+  /**
+   * Resolves once the queue holds nothing visible, in flight or delayed and no batch is running:
+   * everything sent so far has succeeded or reached the DLQ.
+   */
+  idle(options?: { timeoutMs?: number }): Promise<void>;
+  /** Stops receiving once the queue answers empty, and waits for the batches in flight. */
+  drain(): Promise<void>;
+  /** Stops receiving at once and waits for the batches in flight. Idempotent. */
+  stop(): Promise<void>;
+}
+
+type State = 'running' | 'draining' | 'stopped';
+
+export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
+  const { sqs, queueUrl } = options;
+  const functionName = options.functionName ?? 'worker';
+  const region = options.region ?? 'us-east-1';
+  const logError = options.logError ?? ((line: string) => console.error(line));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const counters: QueueWorkerCounters = { received: 0, succeeded: 0, failed: 0, batches: 0 };
+  const receives = new Set<AbortController>();
+  let state: State = 'running';
+  let running = 0;
+  let sourceArn: Promise<string> | undefined;
+  // Read through a function: stop() changes the state while a receive is awaited.
+  const isStopped = (): boolean => state === 'stopped';
+
+  async function poll(): Promise<void> {
+    while (state !== 'stopped') {
+      const abort = new AbortController();
+      receives.add(abort);
+      let messages: Message[];
+      try {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: options.batchSize ?? 10,
+            WaitTimeSeconds: options.waitTimeSeconds ?? 1,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (isStopped()) return;
+        logError(`${functionName}: receive from ${queueUrl} failed: ${describe(error)}`);
+        // A drain ends at the first empty answer; a queue that cannot answer counts as one.
+        if (state === 'draining') return;
+        await delay(1_000);
+        continue;
+      } finally {
+        receives.delete(abort);
+      }
+      if (messages.length === 0) {
+        if (state === 'draining') return;
+        continue;
+      }
+      // Counted before any await, so that idle() never sees an empty queue and no running batch.
+      running++;
+      try {
+        if (isStopped()) await release(messages);
+        else await handleBatch(messages);
+      } finally {
+        running--;
+      }
+    }
+  }
+
+  async function handleBatch(messages: Message[]): Promise<void> {
+    sourceArn ??= queueArn(sqs, queueUrl).catch(() => `arn:aws:sqs:${region}:000000000000:local`);
+    const arn = await sourceArn;
+    const event: SQSEvent = { Records: messages.map((message) => toRecord(message, region, arn)) };
+    counters.batches++;
+    counters.received += event.Records.length;
+
+    const failed = await invoke(event);
+    const succeeded = event.Records.filter((record) => !failed.has(record.messageId));
+    const retried = event.Records.filter((record) => failed.has(record.messageId));
+    await Promise.all([
+      remove(succeeded),
+      retryLater(
+        retried.map((record) => record.receiptHandle),
+        options.retryDelaySeconds ?? 1,
+      ),
+    ]);
+    counters.succeeded += succeeded.length;
+    counters.failed += retried.length;
+  }
+
+  /** The message ids that failed. A throw, a timeout or a malformed response fails the whole batch. */
+  async function invoke(event: SQSEvent): Promise<Set<string>> {
+    const all = new Set(event.Records.map((record) => record.messageId));
+    let response: unknown;
+    try {
+      const context = lambdaContext(functionName, timeoutMs, region);
+      response = await withTimeout(Promise.resolve(options.handler(event, context)), timeoutMs);
+    } catch (error) {
+      logError(`${functionName}: batch of ${all.size} failed: ${describe(error)}`);
+      return all;
+    }
+    const reported = batchItemFailures(response);
+    if (reported === undefined) return new Set();
+    if (reported === 'malformed' || reported.some((id) => !all.has(id))) {
+      logError(`${functionName}: batchItemFailures names a record not in the batch; failing the whole batch`);
+      return all;
+    }
+    return new Set(reported);
+  }
+
+  async function remove(records: SQSRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      const result = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: records.map((record, i) => ({ Id: `m${i}`, ReceiptHandle: record.receiptHandle })),
+        }),
+      );
+      for (const failure of result.Failed ?? []) {
+        logError(`${functionName}: could not delete a handled message (${failure.Code}); it will come back`);
+      }
+    } catch (error) {
+      logError(`${functionName}: could not delete handled messages; they will come back: ${describe(error)}`);
+    }
+  }
+
+  async function retryLater(receiptHandles: string[], delaySeconds: number): Promise<void> {
+    if (receiptHandles.length === 0) return;
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: receiptHandles.map((receiptHandle, i) => ({
+            Id: `m${i}`,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: delaySeconds,
+          })),
+        }),
+      );
+    } catch (error) {
+      // The records still come back, only after the queue's own visibility timeout.
+      logError(`${functionName}: could not shorten the retry delay: ${describe(error)}`);
+    }
+  }
+
+  /** Messages received while stopping go back at once rather than after the visibility timeout. */
+  async function release(messages: Message[]): Promise<void> {
+    await retryLater(
+      messages.map((message) => message.ReceiptHandle ?? ''),
+      0,
+    );
+  }
+
+  const pollers = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () => poll());
+  const finished = Promise.all(pollers).then(() => {});
+  let stopping: Promise<void> | undefined;
+
+  return {
+    queueUrl,
+    counters: () => ({ ...counters }),
+    async idle({ timeoutMs: limit = 30_000 } = {}) {
+      const deadline = Date.now() + limit;
+      let last = '';
+      for (;;) {
+        if (running === 0) {
+          const { Attributes = {} } = await sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: queueUrl,
+              AttributeNames: [
+                'ApproximateNumberOfMessages',
+                'ApproximateNumberOfMessagesNotVisible',
+                'ApproximateNumberOfMessagesDelayed',
+              ],
+            }),
+          );
+          const visible = Attributes.ApproximateNumberOfMessages ?? '0';
+          const inFlight = Attributes.ApproximateNumberOfMessagesNotVisible ?? '0';
+          const delayed = Attributes.ApproximateNumberOfMessagesDelayed ?? '0';
+          if (visible === '0' && inFlight === '0' && delayed === '0' && running === 0) return;
+          last = `visible ${visible}, in flight ${inFlight}, delayed ${delayed}`;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`${queueUrl} not idle after ${limit} ms (${last || `${running} batches running`})`);
+        }
+        await delay(50);
+      }
+    },
+    async drain() {
+      if (state === 'running') state = 'draining';
+      await finished;
+    },
+    stop() {
+      stopping ??= (async () => {
+        state = 'stopped';
+        for (const abort of receives) abort.abort();
+        await finished;
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The record Lambda builds from a received message. */
+function toRecord(message: Message, region: string, eventSourceARN: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const recordAttributes: SQSRecordAttributes = {
+    ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+    SentTimestamp: attributes.SentTimestamp ?? '',
+    SenderId: attributes.SenderId ?? '',
+    ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
+  };
+  for (const name of [
+    'AWSTraceHeader',
+    'SequenceNumber',
+    'MessageGroupId',
+    'MessageDeduplicationId',
+  ] as const) {
+    const value = attributes[name];
+    if (value !== undefined) recordAttributes[name] = value;
+  }
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: recordAttributes,
+    messageAttributes: toLambdaAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN,
+    awsRegion: region,
+  };
+}
+
+/** Lambda's camel-cased attribute shape, with binary values in base64. */
+function toLambdaAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  const converted: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    converted[name] = {
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined
+        ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+        : {}),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((item) => Buffer.from(item).toString('base64')),
+      dataType: value.DataType ?? 'String',
+    };
+  }
+  return converted;
+}
+
+/** The reported failures; undefined when the handler reported none. */
+function batchItemFailures(response: unknown): string[] | 'malformed' | undefined {
+  if (typeof response !== 'object' || response === null || !('batchItemFailures' in response))
+    return undefined;
+  const failures = response.batchItemFailures;
+  if (failures === null || failures === undefined) return undefined;
+  if (!Array.isArray(failures)) return 'malformed';
+  const ids: string[] = [];
+  for (const failure of failures) {
+    const id: unknown =
+      typeof failure === 'object' && failure !== null && 'itemIdentifier' in failure
+        ? failure.itemIdentifier
+        : undefined;
+    if (typeof id !== 'string' || id === '') return 'malformed';
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

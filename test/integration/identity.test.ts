@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import type { IngestEvent } from '#events/ingest-event.ts';
+import { readCustomer, readTimeline } from '#shared/customers/read-customer.ts';
+import { defaultEngagementSettings } from '#shared/engagement/settings.ts';
+import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import { identify, minutesAfterStart, page, track } from '../unit/engagement/events.ts';
+import { useEmulators } from './support.ts';
+
+/** Identity against DynamoDB Local: a visitor's history before sign-up counts for the customer. */
+const env = useEmulators();
+const settings = defaultEngagementSettings;
+const now = new Date(minutesAfterStart(60 * 24));
+
+async function ingest(...batches: IngestEvent[][]): Promise<void> {
+  for (const batch of batches) {
+    const records = batch.map((event) => ({ id: event.messageId, body: JSON.stringify(event) }));
+    expect(await ingestBatch(records, settings)).toEqual([]);
+  }
+}
+
+function visit(
+  visitor: string,
+  customer: string,
+): { before: IngestEvent[]; signUp: IngestEvent; after: IngestEvent[] } {
+  const anonymous = { userId: undefined, anonymousId: visitor };
+  return {
+    before: [
+      page(
+        minutesAfterStart(0),
+        { campaign: { source: 'banner', medium: 'display', name: 'spring' } },
+        anonymous,
+      ),
+      track(
+        'Product Viewed',
+        minutesAfterStart(1),
+        { product_id: 'p1', category: 'Paint', price: 12 },
+        anonymous,
+      ),
+      track('Product Added', minutesAfterStart(2), { product_id: 'p1', price: 12, quantity: 2 }, anonymous),
+    ],
+    signUp: identify(
+      minutesAfterStart(3),
+      { email: `${customer}@example.com` },
+      { userId: customer, anonymousId: visitor },
+    ),
+    after: [
+      track(
+        'Order Completed',
+        minutesAfterStart(4),
+        { order_id: `${customer}-o1`, revenue: 24, currency: 'USD' },
+        {
+          userId: customer,
+        },
+      ),
+      track('Product Viewed', minutesAfterStart(5), { product_id: 'p2', category: 'Canvas' }, anonymous),
+    ],
+  };
+}
+
+describe('identify links a visitor to a customer', () => {
+  it('counts the events from before sign-up, and later events under either id land on the customer', async () => {
+    const journey = visit('visitor-1', 'customer-1');
+    await ingest(journey.before, [journey.signUp], journey.after);
+
+    const state = await readCustomer('customer-1', now, settings);
+    expect(state.customerId).toBe('customer-1');
+    expect(state.anonymousIds).toEqual(['visitor-1']);
+    expect(state.web.productViews).toBe(2);
+    expect(state.orders.count).toBe(1);
+    expect(state.firstTouch).toMatchObject({ source: 'banner', medium: 'display', campaign: 'spring' });
+    expect(await readCustomer('visitor-1', now, settings)).toEqual(state);
+    const timeline = await readTimeline('visitor-1', { limit: 50 });
+    expect(timeline.items.map((item) => item.messageId).sort()).toEqual(
+      [...journey.before, journey.signUp, ...journey.after].map((event) => event.messageId).sort(),
+    );
+  });
+
+  it('gives the same state whether the sign-up arrives first, last or in the middle', async () => {
+    const orders = [
+      (j: ReturnType<typeof visit>) => [j.before, [j.signUp], j.after],
+      (j: ReturnType<typeof visit>) => [[j.signUp], j.after, j.before],
+      (j: ReturnType<typeof visit>) => [j.after, j.before, [j.signUp]],
+      (j: ReturnType<typeof visit>) => [[...j.after, j.signUp, ...j.before]],
+    ];
+    const states = [];
+    for (const [index, order] of orders.entries()) {
+      const journey = visit(`visitor-order-${index}`, `customer-order-${index}`);
+      await ingest(...order(journey));
+      const {
+        customerId: _id,
+        anonymousIds: _anonymous,
+        traits: _traits,
+        ...rest
+      } = await readCustomer(`customer-order-${index}`, now, settings);
+      states.push(rest);
+    }
+    for (const state of states.slice(1)) expect(state).toEqual(states[0]);
+    expect(states[0]?.orders.count).toBe(1);
+    expect(states[0]?.web.productViews).toBe(2);
+  });
+
+  it('keeps a shared device with the customer who signed in on it first', async () => {
+    const first = visit('shared-device', 'first-customer');
+    await ingest(first.before, [first.signUp]);
+    const second = identify(
+      minutesAfterStart(10),
+      { email: 'second@example.com' },
+      {
+        userId: 'second-customer',
+        anonymousId: 'shared-device',
+      },
+    );
+    await ingest([second]);
+
+    expect((await readCustomer('shared-device', now, settings)).customerId).toBe('first-customer');
+    expect((await readCustomer('second-customer', now, settings)).web.productViews).toBe(0);
+  });
+
+  it('merges two customers on alias, keeping both histories', async () => {
+    const old = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'alias-o1', revenue: 10, currency: 'USD' },
+      {
+        userId: 'old-login',
+      },
+    );
+    const current = track(
+      'Order Completed',
+      minutesAfterStart(2),
+      { order_id: 'alias-o2', revenue: 15, currency: 'USD' },
+      {
+        userId: 'new-login',
+      },
+    );
+    const alias: IngestEvent = {
+      messageId: 'alias-1',
+      type: 'alias',
+      previousId: 'old-login',
+      userId: 'new-login',
+      timestamp: minutesAfterStart(3),
+      receivedAt: minutesAfterStart(3),
+      source: 'shop',
+    };
+    await ingest([old], [current], [alias]);
+
+    const merged = await readCustomer('old-login', now, settings);
+    expect(merged.customerId).toBe('new-login');
+    expect(merged.orders).toMatchObject({ count: 2, revenue: { USD: '25.00' } });
+  });
+
+  it('publishes each lifecycle change with an id that a redelivery repeats', async () => {
+    const order = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'big-1', revenue: 2500, currency: 'USD' },
+      {
+        userId: 'big-spender',
+      },
+    );
+    const published = async () => {
+      await env.bus.settled();
+      return env.bus
+        .events()
+        .filter((event) => (event.detail as { customerId?: string }).customerId === 'big-spender');
+    };
+    await ingest([order]);
+    const first = await published();
+    expect(first.map((event) => event['detail-type']).sort()).toEqual([
+      'Customer Tier Changed',
+      'First Order Placed',
+      'Spend Threshold Crossed',
+      'Spend Threshold Crossed',
+      'Spend Threshold Crossed',
+    ]);
+    expect(first.every((event) => event.source === 'rapport.engagement')).toBe(true);
+    expect(first.find((event) => event['detail-type'] === 'Customer Tier Changed')?.detail).toMatchObject({
+      from: null,
+      to: 'gold',
+    });
+
+    await ingest([order]);
+    const ids = (events: typeof first) => new Set(events.map((event) => (event.detail as { id: string }).id));
+    expect(ids(await published())).toEqual(ids(first));
+    expect(ids(first).size).toBe(5);
+  });
+});
