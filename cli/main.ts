@@ -3,6 +3,9 @@ import { ConfigError } from '#shared/config.ts';
 import { CliError, registerKeyCommands } from './keys.ts';
 import { NoStackError } from './target.ts';
 
+// rapport pins its AWS SDK versions, so the SDK's notice about future releases needing Node 22 is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The rapport CLI: `npm run rapport -- <command>`. */
 const program = new Command('rapport').description('rapport: serverless marketing automation').exitOverride();
 registerKeyCommands(program);

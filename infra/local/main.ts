@@ -4,6 +4,9 @@ import { forgetRuntime, recordRuntime } from './runtime-file.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 import { StartupError } from './startup-error.ts';
 
+// rapport pins its AWS SDK versions, so the SDK's notice about future releases needing Node 22 is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * `npm start`: rapport on this machine. PORT picks the gateway port (default 3000) and
  * RAPPORT_DATA_DIR where data and keys are kept (default .rapport/). Ctrl-C drains the ingest queue

@@ -66,14 +66,42 @@ export function viewCustomer(state: EngagementState, now: Date, settings: Engage
     lifecycle: lifecycleOf(state, now, settings),
     tier: state.tier,
     lastActivityAt: state.lastActivityAt,
-    web: { ...state.web },
+    web: viewWeb(state.web),
     interests: viewInterests(state.interests, now, settings),
     cart: viewCart(state.cart, settings.mainCurrency),
     orders: viewOrders(state.orders),
-    email: { ...state.email },
-    firstTouch: state.firstTouch,
-    lastTouch: state.lastTouch,
+    email: viewEmail(state.email),
+    firstTouch: viewTouch(state.firstTouch),
+    lastTouch: viewTouch(state.lastTouch),
   };
+}
+
+// The stored state comes back from DynamoDB with its map keys in any order; the API lists them in
+// one order, the contract's.
+function viewWeb(web: WebActivity): WebActivity {
+  const { firstSeenAt, lastSeenAt, pageViews, productViews, sessions } = web;
+  return { firstSeenAt, lastSeenAt, pageViews, productViews, sessions };
+}
+
+function viewEmail(email: EmailEngagement): EmailEngagement {
+  const { subscribed, delivered, opened, clicked, lastOpenedAt, lastClickedAt } = email;
+  const { openedWithoutClickStreak, bounced, complained, suppressed } = email;
+  return {
+    subscribed,
+    delivered,
+    opened,
+    clicked,
+    lastOpenedAt,
+    lastClickedAt,
+    openedWithoutClickStreak,
+    bounced,
+    complained,
+    suppressed,
+  };
+}
+
+function viewTouch(touch: Touch | null): Touch | null {
+  return touch && { source: touch.source, medium: touch.medium, campaign: touch.campaign, at: touch.at };
 }
 
 /**

@@ -69,6 +69,14 @@ describe('identify links a visitor to a customer', () => {
     expect(state.orders.count).toBe(1);
     expect(state.firstTouch).toMatchObject({ source: 'banner', medium: 'display', campaign: 'spring' });
     expect(await readCustomer('visitor-1', now, settings)).toEqual(state);
+    expect(Object.keys(state.web)).toEqual([
+      'firstSeenAt',
+      'lastSeenAt',
+      'pageViews',
+      'productViews',
+      'sessions',
+    ]);
+    expect(Object.keys(state.firstTouch ?? {})).toEqual(['source', 'medium', 'campaign', 'at']);
     const timeline = await readTimeline('visitor-1', { limit: 50 });
     expect(timeline.items.map((item) => item.messageId).sort()).toEqual(
       [...journey.before, journey.signUp, ...journey.after].map((event) => event.messageId).sort(),
