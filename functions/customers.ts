@@ -16,7 +16,7 @@ const readCustomers = async (event: APIGatewayProxyEventV2): Promise<APIGatewayP
   await requireAdminKey(event, now.getTime());
   const id = event.pathParameters?.id;
   if (!id) throw new BadRequestError('path: a customer id is required, as in /v1/customers/{id}');
-  if (!event.rawPath.endsWith('/timeline')) {
+  if (!event.routeKey.endsWith('/timeline')) {
     return json(200, await readCustomer(id, now, engagementSettingsFromConfig()));
   }
   return json(200, await readTimeline(id, timelineOptions(event.queryStringParameters ?? {})));

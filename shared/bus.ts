@@ -36,5 +36,6 @@ async function putWithRetry(entries: PutEventsRequestEntry[]): Promise<void> {
       throw new Error(`the bus refused ${failed.length} lifecycle events: ${reason}`);
     }
     pending = failed;
+    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
   }
 }

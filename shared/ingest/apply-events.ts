@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { IngestEvent } from '#events/ingest-event.ts';
+import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { publishLifecycleEvents } from '../bus.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import {
@@ -11,7 +12,7 @@ import {
   sortsAfterWatermark,
 } from '../engagement/state.ts';
 import { lifecycleTransitions } from '../engagement/transitions.ts';
-import { VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
+import { clearOutbox, VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
 import { queryProfileEvents } from '../store/timeline.ts';
 import { type ResolvedProfile, resolveProfile } from './identity.ts';
 
@@ -29,8 +30,9 @@ const maxAttempts = 10;
  * 2. New events that all sort after the state's watermark are folded on top of it; anything else (a
  *    late event, a redelivery, a merge) replays the whole timeline, which is the definition of truth.
  * 3. Write the state conditionally on the version read; on a conflict start again from 1.
- * 4. Publish the lifecycle events the change caused. They are kept with the state, so that a
- *    redelivery after a crash before publishing publishes them again.
+ * 4. Publish the lifecycle events the change caused, then clear them. They are written with the
+ *    state, so events left over by a writer that died before publishing are published by the next
+ *    one to touch the profile: at least once, under ids that repeat.
  */
 export async function applyEvents(
   initial: ResolvedProfile,
@@ -73,13 +75,20 @@ async function applyOnce(
     ? stored.reduce((state, event) => foldEvent(state, event, settings), before)
     : foldEvents(resolved.id, await queryProfileEvents(members), settings);
 
+  const pending = profile?.outbox.events ?? [];
   if (profile && isDeepStrictEqual(after, before)) {
-    const redelivered = duplicates.some((id) => profile.outbox.messageIds.includes(id));
-    if (redelivered) await publishLifecycleEvents(profile.outbox.events);
+    if (pending.length > 0) await publishAndClear(profile.id, pending, profile.version);
     return;
   }
-  const transitions = lifecycleTransitions(before, after, settings);
-  const outbox = { messageIds: writes.map((write) => write.event.messageId), events: transitions };
-  await writeLiveProfile({ id: resolved.id, members, state: after, outbox }, profile?.version ?? 0);
-  await publishLifecycleEvents(transitions);
+  const outbox = { events: [...pending, ...lifecycleTransitions(before, after, settings)] };
+  const version = await writeLiveProfile(
+    { id: resolved.id, members, state: after, outbox },
+    profile?.version ?? 0,
+  );
+  if (outbox.events.length > 0) await publishAndClear(resolved.id, outbox.events, version);
+}
+
+async function publishAndClear(id: string, events: LifecycleEvent[], version: number): Promise<void> {
+  await publishLifecycleEvents(events);
+  await clearOutbox(id, version);
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { clients } from '../clients.ts';
 import { runtimeConfig } from '../config.ts';
@@ -13,9 +13,11 @@ import { customerPartition, stateSortKey } from './table.ts';
  * is conditional on the version read, so concurrent workers never lose each other's updates.
  */
 
-/** Lifecycle events from the latest state write, kept until a redelivery no longer needs them. */
+/**
+ * Lifecycle events written with the state that caused them and not yet known to be published. They
+ * are cleared once published; whoever finds them still there publishes them again.
+ */
 export interface Outbox {
-  messageIds: string[];
   events: LifecycleEvent[];
 }
 
@@ -44,7 +46,7 @@ export class VersionConflictError extends Error {
   }
 }
 
-export const emptyOutbox: Outbox = { messageIds: [], events: [] };
+export const emptyOutbox: Outbox = { events: [] };
 
 export async function getProfile(id: string): Promise<StoredProfile | undefined> {
   const result = await clients().dynamo.send(
@@ -68,7 +70,7 @@ export async function getProfile(id: string): Promise<StoredProfile | undefined>
     version,
     members: item.members as string[],
     state: item.state as EngagementState,
-    outbox: (item.outbox as Outbox | undefined) ?? emptyOutbox,
+    outbox: { events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [] },
   };
 }
 
@@ -84,6 +86,25 @@ export async function writeLiveProfile(
     expectedVersion,
   );
   return version;
+}
+
+/** Clears a published outbox, unless the profile has changed since (its writer then owns the outbox). */
+export async function clearOutbox(id: string, version: number): Promise<void> {
+  try {
+    const result = await clients().dynamo.send(
+      new UpdateCommand({
+        TableName: runtimeConfig().RAPPORT_TABLE,
+        Key: { pk: customerPartition(id), sk: stateSortKey },
+        UpdateExpression: 'SET outbox = :empty',
+        ConditionExpression: 'version = :version',
+        ExpressionAttributeValues: { ':empty': emptyOutbox, ':version': version },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('write', result.ConsumedCapacity);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 export async function writeRedirect(id: string, mergedInto: string, expectedVersion: number): Promise<void> {

@@ -1,0 +1,357 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from '@aws-sdk/client-eventbridge';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { IngestEvent } from '#events/ingest-event.ts';
+import type { LifecycleEvent } from '#events/lifecycle.ts';
+import { resetClients } from '#shared/clients.ts';
+import { resetRuntimeConfig } from '#shared/config.ts';
+import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
+import { type EngagementState, foldEvent, foldEvents } from '#shared/engagement/state.ts';
+import { lifecycleTransitions } from '#shared/engagement/transitions.ts';
+import { applyEvents, type TimelineWrite } from '#shared/ingest/apply-events.ts';
+import { emptyOutbox, type LiveProfile, type Outbox } from '#shared/store/profiles.ts';
+import { minutesAfterStart as at, page, track } from '../engagement/events.ts';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const eventBridge = mockClient(EventBridgeClient);
+
+/** What each partition holds, as the timeline Query sees it. */
+let timeline: Map<string, IngestEvent[]>;
+/** The order in which the state was written and lifecycle events were published. */
+let effects: string[];
+
+beforeEach(() => {
+  process.env.RAPPORT_TABLE = 'rapport-test';
+  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
+  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
+  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
+  process.env.AWS_REGION = 'us-east-1';
+  resetRuntimeConfig();
+  resetClients();
+  dynamo.reset();
+  eventBridge.reset();
+  timeline = new Map();
+  effects = [];
+  dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    const partition = String(input.ExpressionAttributeValues?.[':pk']);
+    return { Items: (timeline.get(partition) ?? []).map((event) => ({ event })) };
+  });
+  dynamo.on(PutCommand).callsFake(() => {
+    effects.push('write state');
+    return {};
+  });
+  dynamo.on(UpdateCommand).callsFake(() => {
+    effects.push('clear outbox');
+    return {};
+  });
+  eventBridge.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => {
+    effects.push('publish');
+    return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: 'e' })) };
+  });
+});
+
+afterAll(() => {
+  dynamo.restore();
+  eventBridge.restore();
+});
+
+const visit = page(at(0), {}, { messageId: 'm-visit' });
+const view = track('Product Viewed', at(1), { product_id: 'p1', name: 'Kettle' }, { messageId: 'm-view' });
+const later = track('Product Added', at(5), { product_id: 'p1', price: 30 }, { messageId: 'm-add' });
+const late = track('Product Viewed', at(0.5), { product_id: 'p2' }, { messageId: 'm-late' });
+const order = track(
+  'Order Completed',
+  at(3),
+  { order_id: 'o1', revenue: '120.50', currency: 'USD' },
+  { messageId: 'm-order' },
+);
+const afterOrder = page(at(6), {}, { messageId: 'm-after-order' });
+
+function profileOf(events: IngestEvent[], version: number, outbox: Outbox = emptyOutbox): LiveProfile {
+  timeline.set('c#u1', [...events]);
+  return {
+    kind: 'live',
+    id: 'u1',
+    version,
+    members: ['u1'],
+    state: foldEvents('u1', events, settings),
+    outbox,
+  };
+}
+
+function stored(...events: IngestEvent[]): TimelineWrite[] {
+  return events.map((event) => ({ event, outcome: 'stored' }));
+}
+
+/** The writes also land on the timeline, as storeTimelineEvents does before applyEvents runs. */
+function onTimeline(writes: TimelineWrite[]): TimelineWrite[] {
+  const partition = timeline.get('c#u1') ?? [];
+  for (const { event, outcome } of writes) if (outcome === 'stored') partition.push(event);
+  timeline.set('c#u1', partition);
+  return writes;
+}
+
+function conditionFailed() {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+function statePut(state: EngagementState, expectedVersion: number, outbox: Outbox) {
+  return {
+    Item: { pk: 'c#u1', sk: 'state', version: expectedVersion + 1, members: ['u1'], state, outbox },
+    ...(expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+  };
+}
+
+function publishedDetails(): unknown[] {
+  return eventBridge
+    .commandCalls(PutEventsCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => JSON.parse(entry.Detail ?? 'null'));
+}
+
+describe('applyEvents: incremental or replay', () => {
+  it('folds events that all sort after the watermark on top of the stored state, without a Query', async () => {
+    const profile = profileOf([visit, view], 2);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+    const after = foldEvent(profile.state, later, settings);
+    expect(after).toEqual(foldEvents('u1', [visit, view, later], settings));
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, statePut(after, 2, { events: [] }));
+  });
+
+  it('starts a new customer from the empty state, on condition that no profile exists yet', async () => {
+    await applyEvents({ id: 'u1' }, onTimeline(stored(view, visit)), false, settings);
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
+      PutCommand,
+      statePut(foldEvents('u1', [visit, view], settings), 0, { events: [] }),
+    );
+  });
+
+  it('replays the whole timeline for an event that sorts before the watermark', async () => {
+    const profile = profileOf([visit, view], 2);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(late, later)), false, settings);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'c#u1', ':prefix': 'e#' },
+      ConsistentRead: true,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(
+      PutCommand,
+      statePut(foldEvents('u1', [visit, late, view, later], settings), 2, { events: [] }),
+    );
+  });
+
+  it('replays for a duplicate, even next to new events that sort after the watermark', async () => {
+    const profile = profileOf([visit, view], 2);
+    const writes = onTimeline([{ event: view, outcome: 'duplicate' }, ...stored(later)]);
+    await applyEvents({ id: 'u1', profile }, writes, false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(
+      PutCommand,
+      statePut(foldEvents('u1', [visit, view, later], settings), 2, { events: [] }),
+    );
+  });
+
+  it('replays every member partition when told to (after a merge)', async () => {
+    const profile = { ...profileOf([view], 2), members: ['a1', 'u1'] };
+    const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1' };
+    timeline.set('c#a1', [anonymousVisit]);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), true, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        members: ['a1', 'u1'],
+        state: foldEvents('u1', [anonymousVisit, view, later], settings),
+      }),
+    });
+  });
+
+  it('writes nothing when a replay ends where the stored state is', async () => {
+    const profile = profileOf([visit, view], 2);
+    await applyEvents({ id: 'u1', profile }, [{ event: view, outcome: 'duplicate' }], false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+});
+
+describe('applyEvents: version conflicts', () => {
+  it('reads the profile again and decides again on the fresh state', async () => {
+    const profile = profileOf([visit], 2);
+    // Meanwhile another worker folded `view` and wrote version 3.
+    timeline.set('c#u1', [visit, view, later]);
+    dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 3,
+        members: ['u1'],
+        state: foldEvents('u1', [visit, view], settings),
+        outbox: emptyOutbox,
+      },
+    });
+    await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
+      Key: { pk: 'c#u1', sk: 'state' },
+      ConsistentRead: true,
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 2);
+    const outbox = { events: [] };
+    expect(dynamo).toHaveReceivedNthCommandWith(
+      PutCommand,
+      1,
+      statePut(foldEvents('u1', [visit, later], settings), 2, outbox),
+    );
+    expect(dynamo).toHaveReceivedNthCommandWith(
+      PutCommand,
+      2,
+      statePut(foldEvents('u1', [visit, view, later], settings), 3, outbox),
+    );
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('replays on the retry when the fresh state has moved past the new events', async () => {
+    const profile = profileOf([visit], 2);
+    timeline.set('c#u1', [visit, view, later]);
+    dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    const concurrent = track('Product Viewed', at(9), { product_id: 'p9' }, { messageId: 'm-concurrent' });
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 3,
+        members: ['u1'],
+        state: foldEvents('u1', [visit, concurrent], settings),
+        outbox: emptyOutbox,
+      },
+    });
+    timeline.get('c#u1')?.push(concurrent);
+    await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    expect(dynamo).toHaveReceivedLastCommandWith(
+      PutCommand,
+      statePut(foldEvents('u1', [visit, view, later, concurrent], settings), 3, { events: [] }),
+    );
+  });
+
+  it('gives up after ten conflicts, so that the batch is retried', async () => {
+    const profile = profileOf([visit], 2);
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 2,
+        members: ['u1'],
+        state: profile.state,
+        outbox: emptyOutbox,
+      },
+    });
+    await expect(applyEvents({ id: 'u1', profile }, stored(later), false, settings)).rejects.toThrow(
+      'profile u1 is updated too often concurrently; the batch will be retried',
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 10);
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 9);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('lets an error that is not a conflict through without retrying', async () => {
+    const profile = profileOf([visit], 2);
+    const throttled = new Error('throttled');
+    dynamo.on(PutCommand).rejects(throttled);
+    await expect(applyEvents({ id: 'u1', profile }, stored(later), false, settings)).rejects.toBe(throttled);
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+});
+
+describe('applyEvents: lifecycle events and the outbox', () => {
+  const before = foldEvents('u1', [visit], settings);
+  const after = foldEvents('u1', [visit, order], settings);
+  const transitions: LifecycleEvent[] = lifecycleTransitions(before, after, settings);
+
+  it('keeps the transitions in the outbox with the state, publishes them, then clears them', async () => {
+    expect(transitions.map((event) => event.detailType)).toEqual([
+      'First Order Placed',
+      'Customer Tier Changed',
+      'Spend Threshold Crossed',
+    ]);
+    const profile = profileOf([visit], 2);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), false, settings);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(after, 2, { events: transitions }));
+    expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
+      Key: { pk: 'c#u1', sk: 'state' },
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':empty': emptyOutbox, ':version': 3 },
+    });
+    expect(effects).toEqual(['write state', 'publish', 'clear outbox']);
+  });
+
+  it('writes no outbox and clears nothing when the change causes no lifecycle event', async () => {
+    const profile = profileOf([visit], 2);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    expect(effects).toEqual(['write state']);
+  });
+
+  it('publishes an outbox left by a writer that died before publishing, even when nothing changed', async () => {
+    const profile = profileOf([visit, order], 3, { events: transitions });
+    await applyEvents({ id: 'u1', profile }, [{ event: order, outcome: 'duplicate' }], false, settings);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+    expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+    expect(effects).toEqual(['publish', 'clear outbox']);
+  });
+
+  it('carries a left-over outbox forward when the next change is for another message', async () => {
+    const profile = profileOf([visit, order], 3, { events: transitions });
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), false, settings);
+    const state = foldEvents('u1', [visit, order, afterOrder], settings);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(state, 3, { events: transitions }));
+    expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+    expect(effects).toEqual(['write state', 'publish', 'clear outbox']);
+  });
+
+  it('leaves an outbox in place when the profile changed after the write (its new writer owns it)', async () => {
+    const profile = profileOf([visit], 2);
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), false, settings);
+    expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+  });
+
+  it('publishes nothing when the state write conflicts, until the retry has written', async () => {
+    const profile = profileOf([visit], 2);
+    onTimeline(stored(order));
+    dynamo
+      .on(PutCommand)
+      .callsFakeOnce(() => {
+        effects.push('conflict');
+        throw conditionFailed();
+      })
+      .callsFake(() => {
+        effects.push('write state');
+        return {};
+      });
+    dynamo.on(GetCommand).resolves({
+      Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state: before, outbox: emptyOutbox },
+    });
+    await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
+    expect(effects).toEqual(['conflict', 'write state', 'publish', 'clear outbox']);
+    expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+  });
+});

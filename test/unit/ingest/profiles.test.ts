@@ -1,0 +1,134 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { resetClients } from '#shared/clients.ts';
+import { resetRuntimeConfig } from '#shared/config.ts';
+import { emptyState } from '#shared/engagement/state.ts';
+import {
+  emptyOutbox,
+  getProfile,
+  VersionConflictError,
+  writeLiveProfile,
+  writeRedirect,
+} from '#shared/store/profiles.ts';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+
+beforeEach(() => {
+  process.env.RAPPORT_TABLE = 'rapport-test';
+  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
+  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
+  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
+  process.env.AWS_REGION = 'us-east-1';
+  resetRuntimeConfig();
+  resetClients();
+  dynamo.reset();
+  dynamo.on(PutCommand).resolves({});
+});
+
+afterAll(() => dynamo.restore());
+
+const profile = { id: 'u1', members: ['a1', 'u1'], state: emptyState('u1'), outbox: emptyOutbox };
+
+function conditionFailed() {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+describe('writeLiveProfile', () => {
+  it('creates a profile only if none exists when the expected version is 0', async () => {
+    await expect(writeLiveProfile(profile, 0)).resolves.toBe(1);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      TableName: 'rapport-test',
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 1,
+        members: ['a1', 'u1'],
+        state: profile.state,
+        outbox: emptyOutbox,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    const input = dynamo.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(input?.ExpressionAttributeValues).toBeUndefined();
+  });
+
+  it('updates a profile only at the version it read, and returns the next version', async () => {
+    await expect(writeLiveProfile(profile, 3)).resolves.toBe(4);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'c#u1', sk: 'state', version: 4 }),
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': 3 },
+    });
+  });
+
+  it('turns a failed condition into a VersionConflictError naming the profile', async () => {
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    for (const expectedVersion of [0, 3]) {
+      const attempt = writeLiveProfile(profile, expectedVersion);
+      await expect(attempt).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(attempt).rejects.toThrow('profile u1 changed while it was being updated');
+    }
+  });
+
+  it('lets any other error through as it is', async () => {
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    dynamo.on(PutCommand).rejects(throttled);
+    await expect(writeLiveProfile(profile, 2)).rejects.toBe(throttled);
+  });
+});
+
+describe('writeRedirect', () => {
+  it('replaces the profile with a redirect at the version it read', async () => {
+    await writeRedirect('a1', 'u1', 2);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      Item: { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' },
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': 2 },
+    });
+  });
+
+  it('is a VersionConflictError when the profile changed or appeared meanwhile', async () => {
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    await expect(writeRedirect('a1', 'u1', 0)).rejects.toBeInstanceOf(VersionConflictError);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(pk)' });
+  });
+});
+
+describe('getProfile', () => {
+  it('reads a live profile strongly consistently, with an empty outbox when none was stored', async () => {
+    dynamo.on(GetCommand).resolves({
+      Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state: emptyState('u1') },
+    });
+    await expect(getProfile('u1')).resolves.toEqual({
+      kind: 'live',
+      id: 'u1',
+      version: 2,
+      members: ['u1'],
+      state: emptyState('u1'),
+      outbox: emptyOutbox,
+    });
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: 'c#u1', sk: 'state' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('reads a redirect, and nothing for an unknown id', async () => {
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' } })
+      .resolves({});
+    await expect(getProfile('a1')).resolves.toEqual({
+      kind: 'redirect',
+      id: 'a1',
+      version: 3,
+      mergedInto: 'u1',
+    });
+    await expect(getProfile('nobody')).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,91 @@
+import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, QueueDoesNotExist, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '#functions/health.ts';
+import { resetClients } from '#shared/clients.ts';
+import { resetRuntimeConfig } from '#shared/config.ts';
+import { corsHeaders } from '#shared/http.ts';
+import { lambdaContext, queueUrl } from '../collect/fixtures.ts';
+import { apiEvent, parsed } from '../support/api-event.ts';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const sqs = mockClient(SQSClient);
+
+beforeEach(() => {
+  process.env.RAPPORT_TABLE = 'rapport-test';
+  process.env.RAPPORT_INGEST_QUEUE_URL = queueUrl;
+  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
+  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
+  process.env.AWS_REGION = 'us-east-1';
+  resetRuntimeConfig();
+  resetClients();
+  dynamo.reset();
+  sqs.reset();
+  dynamo.on(DescribeTableCommand).resolves({ Table: { TableName: 'rapport-test', TableStatus: 'ACTIVE' } });
+  sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
+});
+
+afterEach(() => {
+  dynamo.reset();
+  sqs.reset();
+});
+
+afterAll(() => {
+  dynamo.restore();
+  sqs.restore();
+});
+
+async function health() {
+  const answer = parsed(await handler(apiEvent({ route: '/health' }), lambdaContext));
+  expect(answer.headers).toMatchObject(corsHeaders);
+  return answer;
+}
+
+describe('GET /health', () => {
+  it('is 200 when the table and the ingest queue answer', async () => {
+    const { status, body } = await health();
+    expect(status).toBe(200);
+    expect(body).toEqual({ ok: true, checks: { table: 'ok', ingestQueue: 'ok' } });
+    expect(dynamo).toHaveReceivedCommandWith(DescribeTableCommand, { TableName: 'rapport-test' });
+    expect(sqs).toHaveReceivedCommandWith(GetQueueAttributesCommand, { QueueUrl: queueUrl });
+  });
+
+  it('is 503 naming the table when it does not answer', async () => {
+    dynamo
+      .on(DescribeTableCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }));
+    const { status, body } = await health();
+    expect(status).toBe(503);
+    expect(body).toEqual({
+      ok: false,
+      checks: { table: 'unavailable (ResourceNotFoundException)', ingestQueue: 'ok' },
+    });
+  });
+
+  it('is 503 naming the ingest queue when it does not answer', async () => {
+    sqs
+      .on(GetQueueAttributesCommand)
+      .rejects(new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} }));
+    const { status, body } = await health();
+    expect(status).toBe(503);
+    expect(body).toEqual({
+      ok: false,
+      checks: { table: 'ok', ingestQueue: 'unavailable (QueueDoesNotExist)' },
+    });
+    expect(JSON.stringify(body)).not.toContain('does not exist');
+  });
+
+  it('is 503 naming both when neither answers', async () => {
+    dynamo.on(DescribeTableCommand).rejects(new Error('connect ECONNREFUSED 127.0.0.1:8000'));
+    sqs.on(GetQueueAttributesCommand).rejects(new Error('connect ECONNREFUSED 127.0.0.1:9324'));
+    const { status, body } = await health();
+    expect(status).toBe(503);
+    expect(body).toEqual({
+      ok: false,
+      checks: { table: 'unavailable (Error)', ingestQueue: 'unavailable (Error)' },
+    });
+  });
+});
