@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { isSegmentType, type SegmentEvent, segmentEventSchemas, segmentTypes } from '#events/segment.ts';
+import { storableProblems } from './storable.ts';
 
 export type Validation = { valid: true; event: SegmentEvent } | { valid: false; errors: string[] };
 
@@ -27,6 +28,8 @@ export function validateEvent(event: Record<string, unknown>): Validation {
     return { valid: false, errors: [`type: ${type === undefined ? `required, ${expected}` : expected}`] };
   }
   const parsed = segmentEventSchemas[type].safeParse(event);
-  if (parsed.success) return { valid: true, event: parsed.data };
-  return { valid: false, errors: parsed.error.issues.map(describeIssue) };
+  const unstorable = storableProblems(event);
+  if (parsed.success && unstorable.length === 0) return { valid: true, event: parsed.data };
+  const errors = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  return { valid: false, errors: [...errors, ...unstorable] };
 }
