@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runIngestBench } from './ingest.ts';
+import { type IngestBenchOptions, runIngestBench } from './ingest.ts';
 
 /**
  * `npm run bench [-- <name>] [options]`: runs one benchmark, or every one without a name. A bench
@@ -12,6 +12,9 @@ const benches = {
 } as const;
 
 type BenchName = keyof typeof benches;
+
+/** The options as commander names them: `--timeout` is the bench's `timeoutSeconds`. */
+type CliOptions = Omit<IngestBenchOptions, 'timeoutSeconds' | 'resultsDir'> & { timeout: number };
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -49,16 +52,7 @@ const program = new Command('bench')
   .showHelpAfterError();
 
 program.action(async (name: string | undefined) => {
-  const options = program.opts<{
-    events: number;
-    customers: number;
-    concurrency: number;
-    batchSize: number;
-    seed: string;
-    workerConcurrency?: number;
-    timeout: number;
-    profile: boolean;
-  }>();
+  const options = program.opts<CliOptions>();
   if (name !== undefined && !(name in benches)) {
     program.error(`unknown bench "${name}"; known: ${Object.keys(benches).join(', ')}`);
   }

@@ -1,0 +1,21 @@
+/** How the bench writes figures: rounded for the JSON file, grouped for people, progress on stderr. */
+export function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+export function fmt(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+export function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+export function pct(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+export function log(line: string): void {
+  console.error(`[bench ingest] ${line}`);
+}
