@@ -16,6 +16,10 @@ import { queueArn } from './resources.ts';
  * queue, hands batches to the handler as SQSEvents, deletes what succeeded and lets the reported
  * failures come back. Unlike Lambda it makes them visible again after a short delay rather than the
  * queue's visibility timeout, so that local retries take a second, not half a minute.
+ *
+ * Like Lambda it gathers a batch from several ReceiveMessage calls (at most 10 messages each): once the
+ * first message has arrived it keeps receiving until it holds batchSize messages or the batching window
+ * has passed, and then invokes the handler once. With a window of 0 a batch is one receive, at most 10.
  */
 export type SqsHandler = (event: SQSEvent, context: Context) => unknown;
 
@@ -25,9 +29,17 @@ export interface QueueWorkerOptions {
   handler: SqsHandler;
   /** Names the function in the Lambda context and in logs. */
   functionName?: string;
-  /** Parallel pollers, each running one batch at a time. */
+  /** Parallel pollers, each gathering and running one batch at a time. */
   concurrency?: number;
+  /** Most records in one invocation, as the event source mapping's BatchSize; default 10. */
   batchSize?: number;
+  /**
+   * How long a batch that is not full yet keeps gathering after its first message arrived, as the
+   * mapping's MaximumBatchingWindowInSeconds; default 200 ms, shorter than on AWS so that local runs
+   * stay quick.
+   */
+  batchingWindowMs?: number;
+  /** Long poll of the receive that waits for a batch's first message; default 1 s. */
   waitTimeSeconds?: number;
   /** How long a failed record stays invisible before its next delivery. */
   retryDelaySeconds?: number;
@@ -61,12 +73,38 @@ export interface QueueWorker {
 
 type State = 'running' | 'draining' | 'stopped';
 
+/** SQS caps ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch at 10 messages. */
+const maxPerReceive = 10;
+const maxPerRequest = 10;
+/** Receives running at once for one batch: enough to fill a batch of 100 in one round. */
+const maxParallelReceives = 10;
+/** Pause between short polls that found nothing while a batch waits out its window. */
+const shortPollIntervalMs = 25;
+
+/** The MaxNumberOfMessages of the receives that ask for `wanted` more messages at once. */
+function receiveSizes(wanted: number): number[] {
+  const sizes: number[] = [];
+  for (let rest = wanted; rest > 0 && sizes.length < maxParallelReceives; rest -= maxPerReceive) {
+    sizes.push(Math.min(maxPerReceive, rest));
+  }
+  return sizes;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
 export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const { sqs, queueUrl } = options;
   const functionName = options.functionName ?? 'worker';
   const region = options.region ?? 'us-east-1';
   const logError = options.logError ?? ((line: string) => console.error(line));
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 10));
+  const batchingWindowMs = Math.max(0, options.batchingWindowMs ?? 200);
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   const counters: QueueWorkerCounters = { received: 0, succeeded: 0, failed: 0, batches: 0 };
   const receives = new Set<AbortController>();
   let state: State = 'running';
@@ -77,21 +115,9 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
 
   async function poll(): Promise<void> {
     while (state !== 'stopped') {
-      const abort = new AbortController();
-      receives.add(abort);
-      let messages: Message[];
+      let first: Message[];
       try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: options.batchSize ?? 10,
-            WaitTimeSeconds: options.waitTimeSeconds ?? 1,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = received.Messages ?? [];
+        first = await receive(Math.min(maxPerReceive, batchSize), waitTimeSeconds);
       } catch (error) {
         if (isStopped()) return;
         logError(`${functionName}: receive from ${queueUrl} failed: ${describe(error)}`);
@@ -99,21 +125,82 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         if (state === 'draining') return;
         await delay(1_000);
         continue;
-      } finally {
-        receives.delete(abort);
       }
-      if (messages.length === 0) {
+      if (first.length === 0) {
         if (state === 'draining') return;
         continue;
       }
       // Counted before any await, so that idle() never sees an empty queue and no running batch.
       running++;
       try {
-        if (isStopped()) await release(messages);
-        else await handleBatch(messages);
+        const batch = await gather(first);
+        if (isStopped()) await release(batch);
+        else await handleBatch(batch);
       } finally {
         running--;
       }
+    }
+  }
+
+  /**
+   * Adds to a batch until it holds batchSize messages or the window since its first message has passed.
+   * It ends early when the worker stops (the caller then releases the batch), when the queue answers
+   * empty during a drain, or when a receive fails (what was gathered is handled rather than held).
+   */
+  async function gather(batch: Message[]): Promise<Message[]> {
+    const deadline = Date.now() + batchingWindowMs;
+    while (batch.length < batchSize && !isStopped()) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      // Short polls, unlike the long poll that waits for the first message: stop() abandons receives, and
+      // a long poll abandoned by the client lives on in the queue and takes messages that then stay
+      // invisible for the visibility timeout, including the ones this batch gives back on stopping.
+      const sizes = receiveSizes(batchSize - batch.length);
+      const answers = await Promise.allSettled(sizes.map((size) => receive(size, 0)));
+      let received = 0;
+      let failure: unknown;
+      for (const answer of answers) {
+        if (answer.status === 'fulfilled') {
+          batch.push(...answer.value);
+          received += answer.value.length;
+        } else {
+          failure ??= answer.reason;
+        }
+      }
+      if (failure !== undefined) {
+        if (!isStopped()) {
+          logError(
+            `${functionName}: receive from ${queueUrl} failed; handing over the ${batch.length} gathered: ${describe(failure)}`,
+          );
+        }
+        break;
+      }
+      if (received === 0) {
+        if (state === 'draining') break;
+        await delay(Math.min(shortPollIntervalMs, Math.max(0, deadline - Date.now())));
+      }
+    }
+    return batch;
+  }
+
+  /** One ReceiveMessage that stop() can abandon. */
+  async function receive(maxMessages: number, waitSeconds: number): Promise<Message[]> {
+    const abort = new AbortController();
+    receives.add(abort);
+    try {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: maxMessages,
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      );
+      return received.Messages ?? [];
+    } finally {
+      receives.delete(abort);
     }
   }
 
@@ -158,40 +245,55 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     return new Set(reported);
   }
 
+  /** Deletes handled records, 10 to a request as DeleteMessageBatch allows. */
   async function remove(records: SQSRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    try {
-      const result = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: records.map((record, i) => ({ Id: `m${i}`, ReceiptHandle: record.receiptHandle })),
-        }),
-      );
-      for (const failure of result.Failed ?? []) {
-        logError(`${functionName}: could not delete a handled message (${failure.Code}); it will come back`);
-      }
-    } catch (error) {
-      logError(`${functionName}: could not delete handled messages; they will come back: ${describe(error)}`);
-    }
+    await Promise.all(
+      chunks(records, maxPerRequest).map(async (chunk) => {
+        try {
+          const result = await sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: chunk.map((record, i) => ({ Id: `m${i}`, ReceiptHandle: record.receiptHandle })),
+            }),
+          );
+          for (const failure of result.Failed ?? []) {
+            logError(
+              `${functionName}: could not delete a handled message (${failure.Code}); it will come back`,
+            );
+          }
+        } catch (error) {
+          logError(
+            `${functionName}: could not delete handled messages; they will come back: ${describe(error)}`,
+          );
+        }
+      }),
+    );
   }
 
+  /** Makes records visible again after delaySeconds, 10 to a request as ChangeMessageVisibilityBatch allows. */
   async function retryLater(receiptHandles: string[], delaySeconds: number): Promise<void> {
-    if (receiptHandles.length === 0) return;
-    try {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: receiptHandles.map((receiptHandle, i) => ({
-            Id: `m${i}`,
-            ReceiptHandle: receiptHandle,
-            VisibilityTimeout: delaySeconds,
-          })),
-        }),
-      );
-    } catch (error) {
-      // The records still come back, only after the queue's own visibility timeout.
-      logError(`${functionName}: could not shorten the retry delay: ${describe(error)}`);
-    }
+    await Promise.all(
+      chunks(receiptHandles, maxPerRequest).map(async (chunk) => {
+        try {
+          const result = await sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: queueUrl,
+              Entries: chunk.map((receiptHandle, i) => ({
+                Id: `m${i}`,
+                ReceiptHandle: receiptHandle,
+                VisibilityTimeout: delaySeconds,
+              })),
+            }),
+          );
+          for (const failure of result.Failed ?? []) {
+            logError(`${functionName}: could not shorten a retry delay (${failure.Code})`);
+          }
+        } catch (error) {
+          // The records still come back, only after the queue's own visibility timeout.
+          logError(`${functionName}: could not shorten the retry delay: ${describe(error)}`);
+        }
+      }),
+    );
   }
 
   /** Messages received while stopping go back at once rather than after the visibility timeout. */

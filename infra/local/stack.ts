@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
 import { type FunctionName, httpFunctions, queueFunctions } from '#infra/routes.ts';
+import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
 import { resetClients } from '#shared/clients.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 import { type LocalBus, startLocalBus } from './bus.ts';
@@ -183,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functionName: 'ingest',
       region,
       concurrency: options.workerConcurrency ?? 4,
+      batchSize: ingestBatchSize,
       retryDelaySeconds: options.retryDelaySeconds ?? 1,
       logError,
     });

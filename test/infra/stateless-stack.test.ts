@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, httpFunctions, routes } from '#infra/routes.ts';
+import { ingestBatchSize, ingestMaxBatchingWindowSeconds } from '#infra/stacks/ingest-settings.ts';
 import { createRapportStacks, type RapportStacks } from '#infra/stacks/rapport-stacks.ts';
 
 /** Any settings will do: the stack passes them on without reading them. */
@@ -226,16 +227,23 @@ describe('ingest consumer', () => {
     return mappings[0]?.Properties;
   }
 
-  it('reads the ingest queue in batches of 10 and reports partial batch failures', () => {
+  it('reads the ingest queue in the batches ingest-settings.ts sets and reports partial batch failures', () => {
     const mapping = eventSourceMapping();
     expect(mapping.FunctionName).toEqual({ Ref: ingestFunctionId() });
     expect(exportedValue(mapping.EventSourceArn)).toEqual({
       'Fn::GetAtt': [logicalId(stacks.stateful, stacks.stateful.ingestQueue), 'Arn'],
     });
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(mapping.BatchSize).toBe(10);
-    expect(mapping.MaximumBatchingWindowInSeconds).toBeGreaterThan(0);
-    expect(mapping.MaximumBatchingWindowInSeconds).toBeLessThanOrEqual(5);
+    expect(mapping.BatchSize).toBe(ingestBatchSize);
+    expect(mapping.MaximumBatchingWindowInSeconds).toBe(ingestMaxBatchingWindowSeconds);
+    // Lambda takes at most 10,000 records from a standard queue, and more than 10 only with a window.
+    expect(ingestBatchSize).toBeLessThanOrEqual(10_000);
+    expect(
+      ingestBatchSize <= 10 || ingestMaxBatchingWindowSeconds >= 1,
+      'a batch size above 10 needs a batching window of at least 1 s',
+    ).toBe(true);
+    // Short, because ingest feeds live engagement state.
+    expect(ingestMaxBatchingWindowSeconds).toBeLessThanOrEqual(5);
   });
 
   it('gets a queue visibility timeout of at least 6x its timeout plus the batching window', () => {

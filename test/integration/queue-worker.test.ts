@@ -39,7 +39,12 @@ async function freshQueues(maxReceiveCount = 5): Promise<IngestQueues> {
 function worker(
   queueUrl: string,
   handler: SqsHandler,
-  options: { retryDelaySeconds?: number } = {},
+  options: {
+    retryDelaySeconds?: number;
+    batchSize?: number;
+    batchingWindowMs?: number;
+    concurrency?: number;
+  } = {},
 ): QueueWorker {
   const started = startQueueWorker({
     sqs,
@@ -54,13 +59,36 @@ function worker(
   return started;
 }
 
+/** Sends in requests of 10, as SendMessageBatch allows. */
 async function send(queueUrl: string, bodies: string[]): Promise<void> {
-  await sqs.send(
-    new SendMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: bodies.map((body, i) => ({ Id: `e${i}`, MessageBody: body })),
-    }),
-  );
+  for (let start = 0; start < bodies.length; start += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: bodies.slice(start, start + 10).map((body, i) => ({ Id: `e${i}`, MessageBody: body })),
+      }),
+    );
+  }
+}
+
+/** Waits until the worker has received `count` messages (they are in flight, not yet handled). */
+async function inFlight(queueUrl: string, count: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    if (Attributes?.ApproximateNumberOfMessagesNotVisible === String(count)) return;
+    if (Date.now() > deadline) throw new Error(`${count} messages not in flight after 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function bodies(count: number, prefix = 'm'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 }
 
 async function receiveAll(queueUrl: string): Promise<string[]> {
@@ -182,6 +210,126 @@ describe('the queue worker', () => {
       await started.idle();
       expect(started.counters()).toMatchObject({ received: 4, succeeded: 2, failed: 2 });
     }
+  });
+
+  it('gathers batches larger than one receive, up to batchSize', async () => {
+    const queues = await freshQueues();
+    // Queued before the worker starts, so that there is more than one receive's worth waiting.
+    await send(queues.queueUrl, bodies(35));
+    const sizes: number[] = [];
+    const handled: string[] = [];
+    const started = worker(
+      queues.queueUrl,
+      (event: SQSEvent) => {
+        sizes.push(event.Records.length);
+        handled.push(...event.Records.map((record) => record.body));
+      },
+      { batchSize: 20, batchingWindowMs: 500 },
+    );
+    await started.idle();
+
+    expect(handled.sort()).toEqual(bodies(35).sort());
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
+    expect(Math.max(...sizes)).toBeGreaterThan(10);
+    expect(started.counters()).toEqual({ received: 35, succeeded: 35, failed: 0, batches: sizes.length });
+  });
+
+  it('deletes the successes of a gathered batch and delivers its failures again, more than 10 of each', async () => {
+    const queues = await freshQueues();
+    const sent = [...bodies(13, 'ok'), ...bodies(12, 'flaky')];
+    await send(queues.queueUrl, sent);
+    const batches: { body: string; count: string }[][] = [];
+    const started = worker(
+      queues.queueUrl,
+      (event: SQSEvent): SQSBatchResponse => {
+        batches.push(
+          event.Records.map((record) => ({
+            body: record.body,
+            count: record.attributes.ApproximateReceiveCount,
+          })),
+        );
+        const failures = event.Records.filter(
+          (record) => record.body.startsWith('flaky') && record.attributes.ApproximateReceiveCount === '1',
+        );
+        return { batchItemFailures: failures.map((record) => ({ itemIdentifier: record.messageId })) };
+      },
+      { batchSize: 30, batchingWindowMs: 500, concurrency: 1, retryDelaySeconds: 0 },
+    );
+    await started.idle();
+
+    // One poller and everything queued up front: the first batch is all 25, the retries come after.
+    expect(batches[0]).toHaveLength(25);
+    const deliveries = batches.flat();
+    for (const body of sent) {
+      const counts = deliveries.filter((delivery) => delivery.body === body).map(({ count }) => count);
+      expect(counts, body).toEqual(body.startsWith('flaky') ? ['1', '2'] : ['1']);
+    }
+    expect(started.counters()).toMatchObject({ received: 37, succeeded: 25, failed: 12 });
+    expect(await receiveAll(queues.queueUrl)).toEqual([]);
+    expect(await receiveAll(queues.dlqUrl)).toEqual([]);
+  });
+
+  it('hands over a batch that does not fill once the window has passed', async () => {
+    const queues = await freshQueues();
+    const windowMs = 300;
+    const calls: { size: number; at: number }[] = [];
+    const started = worker(
+      queues.queueUrl,
+      (event: SQSEvent) => {
+        calls.push({ size: event.Records.length, at: Date.now() });
+      },
+      { batchSize: 100, batchingWindowMs: windowMs, concurrency: 1 },
+    );
+    // Let the poller's first long poll start, so that the three arrive while it waits.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const sentAt = Date.now();
+    await send(queues.queueUrl, bodies(3));
+    await started.idle({ timeoutMs: 5_000 });
+
+    expect(calls.map(({ size }) => size)).toEqual([3]);
+    const waited = (calls[0]?.at ?? Number.POSITIVE_INFINITY) - sentAt;
+    // It waits out the window for more, and no longer than that and a few short polls.
+    expect(waited).toBeGreaterThanOrEqual(windowMs - 50);
+    expect(waited).toBeLessThan(windowMs + 1_000);
+  });
+
+  it('stop() while a batch gathers hands nothing to the handler and makes the batch visible again', async () => {
+    const queues = await freshQueues();
+    let calls = 0;
+    const started = worker(
+      queues.queueUrl,
+      () => {
+        calls++;
+      },
+      { batchSize: 100, batchingWindowMs: 10_000, concurrency: 1 },
+    );
+    await send(queues.queueUrl, bodies(3));
+    await inFlight(queues.queueUrl, 3);
+    const before = Date.now();
+    await started.stop();
+
+    expect(Date.now() - before).toBeLessThan(2_000);
+    expect(calls).toBe(0);
+    expect((await receiveAll(queues.queueUrl)).sort()).toEqual(bodies(3));
+  });
+
+  it('drain() hands over a gathering batch once the queue answers empty', async () => {
+    const queues = await freshQueues();
+    const handled: string[] = [];
+    const started = worker(
+      queues.queueUrl,
+      (event: SQSEvent) => {
+        handled.push(...event.Records.map((record) => record.body));
+      },
+      { batchSize: 100, batchingWindowMs: 10_000, concurrency: 1 },
+    );
+    await send(queues.queueUrl, bodies(3));
+    await inFlight(queues.queueUrl, 3);
+    const before = Date.now();
+    await started.drain();
+
+    expect(Date.now() - before).toBeLessThan(3_000);
+    expect(handled.sort()).toEqual(bodies(3));
   });
 
   it('drain() finishes the batch in flight and then stops receiving', async () => {
