@@ -12,7 +12,7 @@ import {
   sortsAfterWatermark,
 } from '../engagement/state.ts';
 import { lifecycleTransitions } from '../engagement/transitions.ts';
-import { clearOutbox, VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
+import { clearOutbox, type ProfileWrite, VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
 import { queryProfileEvents } from '../store/timeline.ts';
 import { type ResolvedProfile, resolveProfile } from './identity.ts';
 
@@ -21,30 +21,51 @@ export interface TimelineWrite {
   outcome: 'stored' | 'duplicate';
 }
 
+/**
+ * What folding a profile's events comes to: a new state to write (conditionally on the version
+ * read), or nothing to write and perhaps lifecycle events left over from an earlier writer.
+ */
+export type FoldPlan =
+  | { kind: 'write'; write: ProfileWrite }
+  | { kind: 'unchanged'; id: string; version: number; pending: LifecycleEvent[] };
+
 const maxAttempts = 10;
 
 /**
  * Folds events that are already on the timeline into their profile's engagement state, exactly once.
  *
- * 1. Read the profile (following redirects); the caller's fresh read serves the first attempt.
- * 2. New events that all sort after the state's watermark are folded on top of it; anything else (a
- *    late event, a redelivery, a merge) replays the whole timeline, which is the definition of truth.
+ * 1. Read the profile (following redirects). The caller's read serves the first attempt, and it must
+ *    have been made before the events were looked up on the timeline: then a copy of an event that
+ *    another worker stores and folds at the same time is either seen as a duplicate, or makes the
+ *    conditional write below fail.
+ * 2. Plan the fold (see planFold).
  * 3. Write the state conditionally on the version read; on a conflict start again from 1.
- * 4. Publish the lifecycle events the change caused, then clear them. They are written with the
- *    state, so events left over by a writer that died before publishing are published by the next
- *    one to touch the profile: at least once, under ids that repeat.
+ * 4. Publish the lifecycle events the change caused, then clear them (see publishOutbox).
+ *
+ * `firstPlan`, when given, is a plan already made from `initial` (the batch tried to write it
+ * together with other profiles' and could not).
  */
 export async function applyEvents(
   initial: ResolvedProfile,
   writes: readonly TimelineWrite[],
   forceReplay: boolean,
   settings: EngagementSettings,
+  firstPlan?: FoldPlan,
 ): Promise<void> {
-  let resolved = initial;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     try {
-      if (attempt > 0) resolved = await resolveProfile(initial.id);
-      await applyOnce(resolved, writes, forceReplay, settings);
+      // After a conflict someone else folded concurrently, maybe another copy of one of these
+      // events: only a replay of the timeline is then sure to count each event once.
+      const plan =
+        attempt === 0
+          ? (firstPlan ?? (await planFold(initial, writes, forceReplay, settings)))
+          : await planFold(await resolveProfile(initial.id), writes, true, settings);
+      if (plan.kind === 'unchanged') {
+        await publishOutbox(plan.id, plan.pending, plan.version);
+        return;
+      }
+      const version = await writeLiveProfile(plan.write, plan.write.expectedVersion);
+      await publishOutbox(plan.write.id, plan.write.outbox.events, version);
       return;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -53,12 +74,18 @@ export async function applyEvents(
   throw new Error(`profile ${initial.id} is updated too often concurrently; the batch will be retried`);
 }
 
-async function applyOnce(
+/**
+ * The fold of new events on a profile read before they were stored. Events that all sort after the
+ * state's watermark are folded on top of it; anything else (a late event, a redelivery, a merge, a
+ * retry after a conflict) replays the whole timeline, which is the definition of truth. The
+ * lifecycle events the change causes go into the outbox, after any left over from an earlier writer.
+ */
+export async function planFold(
   resolved: ResolvedProfile,
   writes: readonly TimelineWrite[],
   forceReplay: boolean,
   settings: EngagementSettings,
-): Promise<void> {
+): Promise<FoldPlan> {
   const profile = resolved.profile;
   const before = profile?.state ?? emptyState(resolved.id);
   const members = profile?.members ?? [resolved.id];
@@ -66,10 +93,10 @@ async function applyOnce(
     .filter((write) => write.outcome === 'stored')
     .map((write) => write.event)
     .sort(compareEvents);
-  const duplicates = writes.filter((write) => write.outcome === 'duplicate').map((w) => w.event.messageId);
+  const anyDuplicate = writes.some((write) => write.outcome === 'duplicate');
   const [first] = stored;
   const incremental =
-    !forceReplay && duplicates.length === 0 && first !== undefined && sortsAfterWatermark(before, first);
+    !forceReplay && !anyDuplicate && first !== undefined && sortsAfterWatermark(before, first);
 
   const after: EngagementState = incremental
     ? stored.reduce((state, event) => foldEvent(state, event, settings), before)
@@ -77,18 +104,22 @@ async function applyOnce(
 
   const pending = profile?.outbox.events ?? [];
   if (profile && isDeepStrictEqual(after, before)) {
-    if (pending.length > 0) await publishAndClear(profile.id, pending, profile.version);
-    return;
+    return { kind: 'unchanged', id: profile.id, version: profile.version, pending };
   }
   const outbox = { events: [...pending, ...lifecycleTransitions(before, after, settings)] };
-  const version = await writeLiveProfile(
-    { id: resolved.id, members, state: after, outbox },
-    profile?.version ?? 0,
-  );
-  if (outbox.events.length > 0) await publishAndClear(resolved.id, outbox.events, version);
+  return {
+    kind: 'write',
+    write: { id: resolved.id, members, state: after, outbox, expectedVersion: profile?.version ?? 0 },
+  };
 }
 
-async function publishAndClear(id: string, events: LifecycleEvent[], version: number): Promise<void> {
+/**
+ * Publishes lifecycle events written with a state, then clears them. Events left over by a writer
+ * that died before publishing are published by the next one to touch the profile: at least once,
+ * under ids that repeat.
+ */
+export async function publishOutbox(id: string, events: LifecycleEvent[], version: number): Promise<void> {
+  if (events.length === 0) return;
   await publishLifecycleEvents(events);
   await clearOutbox(id, version);
 }

@@ -2,7 +2,9 @@ import { emptyState } from '../engagement/state.ts';
 import {
   emptyOutbox,
   getProfile,
+  getProfiles,
   type LiveProfile,
+  type StoredProfile,
   VersionConflictError,
   writeLiveProfile,
   writeRedirect,
@@ -20,6 +22,37 @@ export interface ResolvedProfile {
   /** The id of the live profile, or of the id itself when it has no profile yet. */
   id: string;
   profile?: LiveProfile;
+}
+
+/**
+ * The profiles of many ids, with redirects followed: one batch read per hop, so that a whole queue
+ * batch resolves in a round trip or two.
+ */
+export async function resolveProfiles(ids: Iterable<string>): Promise<Map<string, ResolvedProfile>> {
+  const wanted = [...new Set(ids)];
+  const stored = new Map<string, StoredProfile | undefined>();
+  let unread = wanted;
+  for (let hop = 0; unread.length > 0; hop++) {
+    if (hop === maxHops) throw new Error(`profiles redirect more than ${maxHops} times`);
+    const found = await getProfiles(unread);
+    for (const id of unread) stored.set(id, found.get(id));
+    const targets = [...found.values()].flatMap((profile) =>
+      profile.kind === 'redirect' ? [profile.mergedInto] : [],
+    );
+    unread = [...new Set(targets)].filter((id) => !stored.has(id));
+  }
+  return new Map(wanted.map((id) => [id, follow(id, stored)]));
+}
+
+function follow(id: string, stored: Map<string, StoredProfile | undefined>): ResolvedProfile {
+  let current = id;
+  for (let hop = 0; hop < maxHops; hop++) {
+    const profile = stored.get(current);
+    if (!profile) return { id: current };
+    if (profile.kind === 'live') return { id: current, profile };
+    current = profile.mergedInto;
+  }
+  throw new Error(`profile ${id} redirects more than ${maxHops} times`);
 }
 
 export async function resolveProfile(id: string): Promise<ResolvedProfile> {

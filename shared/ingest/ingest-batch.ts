@@ -1,8 +1,9 @@
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
-import { storeTimelineEvents } from '../store/timeline.ts';
-import { applyEvents, type TimelineWrite } from './apply-events.ts';
-import { linkAnonymousId, mergeProfiles, type ResolvedProfile, resolveProfile } from './identity.ts';
+import { type ProfileWrite, writeLiveProfiles } from '../store/profiles.ts';
+import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
+import { applyEvents, type FoldPlan, planFold, publishOutbox, type TimelineWrite } from './apply-events.ts';
+import { linkAnonymousId, mergeProfiles, type ResolvedProfile, resolveProfiles } from './identity.ts';
 
 export interface IngestRecord {
   /** The queue's message id, reported back when the record fails. */
@@ -20,6 +21,11 @@ interface ParsedRecord {
   event: IngestEvent;
 }
 
+interface ProfileGroup {
+  profile: ResolvedProfile;
+  items: ParsedRecord[];
+}
+
 const groupConcurrency = 8;
 
 /**
@@ -27,30 +33,40 @@ const groupConcurrency = 8;
  * the customer's engagement state. Returns the records that failed, with why; the rest are done.
  *
  * 1. Parse each record; a record that is not an ingest event fails alone.
- * 2. Apply identity links (identify, alias, events that carry both ids) so that every event resolves
- *    to the profile it belongs to.
- * 3. Group the events by profile; per profile, store them on the timeline (each in the partition of
- *    the id it carries, see store/timeline.ts) and fold them into the state. A profile that fails
- *    fails only its own records.
+ * 2. Read the profiles of every id in the batch at once, and apply the identity links that are not
+ *    made yet (identify, alias, events that carry both ids), so that each event resolves to the
+ *    profile it belongs to.
+ * 3. Store the events on the timeline, in batches (each in the partition of the id it carries, see
+ *    store/timeline.ts).
+ * 4. Per profile, plan the fold of its events into its state; write the new states together, on
+ *    each one's version condition. A profile whose write does not land (it changed meanwhile) is
+ *    folded again on its own (see applyEvents). A profile that fails fails only its own records.
+ * 5. Publish the lifecycle events the changes caused.
  */
 export async function ingestBatch(
   records: readonly IngestRecord[],
   settings: EngagementSettings,
 ): Promise<IngestFailure[]> {
   const failures: IngestFailure[] = [];
+  const fail = (items: readonly ParsedRecord[], error: unknown) => {
+    for (const item of items) failures.push({ id: item.record.id, reason: describe(error) });
+  };
   const parsed: ParsedRecord[] = [];
   for (const record of records) {
     const result = parseRecord(record);
     if ('reason' in result) failures.push(result);
     else parsed.push(result);
   }
+  if (parsed.length === 0) return failures;
 
+  const ids = parsed.flatMap(({ event }) => idsOf(event));
+  let profiles = await resolveProfiles(ids);
   const replay = new Set<string>();
   const linked: ParsedRecord[] = [];
   const linksDone = new Set<string>();
   for (const item of parsed) {
     try {
-      const link = identityLink(item.event);
+      const link = identityLink(item.event, profiles);
       if (link && !linksDone.has(link.key)) {
         const survivor = await link.apply();
         if (survivor) replay.add(survivor);
@@ -58,57 +74,122 @@ export async function ingestBatch(
       }
       linked.push(item);
     } catch (error) {
-      failures.push({ id: item.record.id, reason: describe(error) });
+      fail([item], error);
     }
   }
+  // Read again after merges, and in any case before the timeline: see applyEvents.
+  if (linksDone.size > 0) profiles = await resolveProfiles(ids);
 
-  const resolved = new Map<string, ResolvedProfile>();
-  const groups = new Map<string, { profile: ResolvedProfile; items: ParsedRecord[] }>();
-  for (const item of linked) {
+  const groups = groupByProfile(linked, profiles);
+  const outcomes = await storeGroups(groups, fail);
+  const planned = await planGroups(
+    groups.filter((group) => outcomes.has(group)),
+    (group) =>
+      planFold(
+        group.profile,
+        timelineWrites(group.items, outcomes.get(group)),
+        replay.has(group.profile.id),
+        settings,
+      ),
+    fail,
+  );
+  const writes = planned.flatMap(({ plan }) => (plan.kind === 'write' ? [plan.write] : []));
+  // Whatever does not land together (a conflict, a throttle) is written one by one below.
+  const landed = await writeLiveProfiles(writes).catch(() => new Set<ProfileWrite>());
+  await inParallel(planned, async ({ group, plan }) => {
     try {
-      const id = primaryId(item.event);
-      const profile = resolved.get(id) ?? (await resolveProfile(id));
-      resolved.set(id, profile);
-      const group = groups.get(profile.id) ?? { profile, items: [] };
-      group.items.push(item);
-      groups.set(profile.id, group);
-    } catch (error) {
-      failures.push({ id: item.record.id, reason: describe(error) });
-    }
-  }
-
-  const work = [...groups.entries()];
-  const runNext = async (): Promise<void> => {
-    for (let next = work.shift(); next; next = work.shift()) {
-      const [profileId, { profile, items }] = next;
-      try {
-        await ingestProfileEvents(profile, items, replay.has(profileId), settings);
-      } catch (error) {
-        const reason = describe(error);
-        for (const item of items) failures.push({ id: item.record.id, reason });
+      if (plan.kind === 'write' && landed.has(plan.write)) {
+        await publishOutbox(plan.write.id, plan.write.outbox.events, plan.write.expectedVersion + 1);
+      } else {
+        const writes = timelineWrites(group.items, outcomes.get(group));
+        await applyEvents(group.profile, writes, replay.has(group.profile.id), settings, plan);
       }
+    } catch (error) {
+      fail(group.items, error);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(groupConcurrency, work.length) }, runNext));
+  });
   return failures;
 }
 
-async function ingestProfileEvents(
-  profile: ResolvedProfile,
+async function planGroups(
+  groups: readonly ProfileGroup[],
+  plan: (group: ProfileGroup) => Promise<FoldPlan>,
+  fail: (items: readonly ParsedRecord[], error: unknown) => void,
+): Promise<{ group: ProfileGroup; plan: FoldPlan }[]> {
+  const planned: { group: ProfileGroup; plan: FoldPlan }[] = [];
+  await inParallel(groups, async (group) => {
+    try {
+      planned.push({ group, plan: await plan(group) });
+    } catch (error) {
+      fail(group.items, error);
+    }
+  });
+  return planned;
+}
+
+/** Runs `work` over the items, a few at a time. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  const runNext = async (): Promise<void> => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+  };
+  await Promise.all(Array.from({ length: Math.min(groupConcurrency, queue.length) }, runNext));
+}
+
+function groupByProfile(
   items: readonly ParsedRecord[],
-  forceReplay: boolean,
-  settings: EngagementSettings,
-): Promise<void> {
-  const outcomes = await storeTimelineEvents(
-    items.map(({ event }) => ({ partitionId: primaryId(event), event })),
-  );
+  profiles: Map<string, ResolvedProfile>,
+): ProfileGroup[] {
+  const groups = new Map<string, ProfileGroup>();
+  for (const item of items) {
+    const id = primaryId(item.event);
+    const profile = profiles.get(id) ?? { id };
+    const group = groups.get(profile.id) ?? { profile, items: [] };
+    group.items.push(item);
+    groups.set(profile.id, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Stores every group's events in one go. Should that fail (an event DynamoDB refuses fails its
+ * whole request), each group is stored on its own, so that only the failing customer's records fail.
+ */
+async function storeGroups(
+  groups: readonly ProfileGroup[],
+  fail: (items: readonly ParsedRecord[], error: unknown) => void,
+): Promise<Map<ProfileGroup, Map<string, PutOutcome>>> {
+  const entriesOf = (group: ProfileGroup) =>
+    group.items.map(({ event }) => ({ partitionId: primaryId(event), event }));
+  try {
+    const outcomes = await storeTimelineEvents(groups.flatMap(entriesOf));
+    return new Map(groups.map((group) => [group, outcomes]));
+  } catch {
+    const stored = new Map<ProfileGroup, Map<string, PutOutcome>>();
+    await Promise.all(
+      groups.map(async (group) => {
+        try {
+          stored.set(group, await storeTimelineEvents(entriesOf(group)));
+        } catch (error) {
+          fail(group.items, error);
+        }
+      }),
+    );
+    return stored;
+  }
+}
+
+/** The group's events with their outcome; a messageId seen again within the batch is a duplicate. */
+function timelineWrites(
+  items: readonly ParsedRecord[],
+  outcomes: Map<string, PutOutcome> = new Map(),
+): TimelineWrite[] {
   const seen = new Set<string>();
-  const writes = items.map(({ event }): TimelineWrite => {
+  return items.map(({ event }): TimelineWrite => {
     const repeated = seen.has(event.messageId);
     seen.add(event.messageId);
     return { event, outcome: repeated ? 'duplicate' : (outcomes.get(event.messageId) ?? 'duplicate') };
   });
-  await applyEvents(profile, writes, forceReplay, settings);
 }
 
 function parseRecord(record: IngestRecord): ParsedRecord | IngestFailure {
@@ -125,25 +206,41 @@ function parseRecord(record: IngestRecord): ParsedRecord | IngestFailure {
     );
     return { id: record.id, reason: `message body is not an ingest event: ${problems.join('; ')}` };
   }
+  const { userId, anonymousId } = result.data;
+  if (!userId && !anonymousId) {
+    return {
+      id: record.id,
+      reason: 'message body is not an ingest event: it has neither userId nor anonymousId',
+    };
+  }
   return { record, event: result.data };
 }
 
-/** The id an event is filed under before identity resolution: the customer's, else the visitor's. */
+/** The id an event is filed under: the customer's, else the visitor's (parseRecord ensures one). */
 function primaryId(event: IngestEvent): string {
-  const id = event.userId ?? event.anonymousId;
-  if (!id) throw new Error(`event ${event.messageId} has neither userId nor anonymousId`);
-  return id;
+  return event.userId ?? event.anonymousId ?? '';
 }
 
-/** The identity link an event makes, if any: alias merges two customers, identify links a visitor. */
+function idsOf(event: IngestEvent): string[] {
+  return [event.userId, event.anonymousId, event.previousId].filter((id): id is string => Boolean(id));
+}
+
+/**
+ * The identity link an event makes and that is not made yet: alias merges two customers, and an
+ * event with both ids links a visitor to a customer.
+ */
 function identityLink(
   event: IngestEvent,
+  profiles: Map<string, ResolvedProfile>,
 ): { key: string; apply: () => Promise<string | undefined> } | undefined {
   const { userId, anonymousId, previousId } = event;
+  const profileOf = (id: string) => profiles.get(id)?.id ?? id;
   if (event.type === 'alias' && previousId && userId) {
+    if (profileOf(previousId) === profileOf(userId)) return undefined;
     return { key: `alias:${previousId}:${userId}`, apply: () => mergeProfiles(previousId, userId) };
   }
   if (userId && anonymousId && userId !== anonymousId) {
+    if (profileOf(anonymousId) !== anonymousId || profileOf(userId) === anonymousId) return undefined;
     return { key: `anon:${anonymousId}:${userId}`, apply: () => linkAnonymousId(anonymousId, userId) };
   }
   return undefined;

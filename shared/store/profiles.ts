@@ -1,9 +1,14 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { clients } from '../clients.ts';
 import { runtimeConfig } from '../config.ts';
 import type { EngagementState } from '../engagement/state.ts';
+import { batchGetItems } from './batch.ts';
 import { recordCapacity } from './capacity.ts';
 import { customerPartition, stateSortKey } from './table.ts';
 
@@ -58,8 +63,22 @@ export async function getProfile(id: string): Promise<StoredProfile | undefined>
     }),
   );
   recordCapacity('read', result.ConsumedCapacity);
-  const item = result.Item;
-  if (!item) return undefined;
+  return result.Item ? toProfile(id, result.Item) : undefined;
+}
+
+/** The stored profiles of many ids, read strongly consistently in batches; absent ids are left out. */
+export async function getProfiles(ids: readonly string[]): Promise<Map<string, StoredProfile>> {
+  const keys = [...new Set(ids)].map((id) => ({ pk: customerPartition(id), sk: stateSortKey }));
+  const items = await batchGetItems(keys);
+  return new Map(
+    items.map((item) => {
+      const id = String(item.pk).slice(customerPartition('').length);
+      return [id, toProfile(id, item)];
+    }),
+  );
+}
+
+function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
   const version = Number(item.version);
   if (typeof item.mergedInto === 'string') {
     return { kind: 'redirect', id, version, mergedInto: item.mergedInto };
@@ -74,18 +93,86 @@ export async function getProfile(id: string): Promise<StoredProfile | undefined>
   };
 }
 
+/** A live profile to write, on condition that it is still at the version it was read at. */
+export interface ProfileWrite extends Omit<LiveProfile, 'kind' | 'version'> {
+  /** 0 when the profile must not exist yet. */
+  expectedVersion: number;
+}
+
+const transactionLimit = 25;
+const transactionRounds = 3;
+
+/**
+ * Writes many profiles, each on its own version condition, in transactions of up to 25. A
+ * transaction is all or nothing: when one profile in it is stale, the others are tried again
+ * without it. The result says which writes landed; the caller writes the rest one by one. A lone
+ * profile is left to a plain conditional put, at half the price of a transaction.
+ */
+export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promise<Set<ProfileWrite>> {
+  const landed = new Set<ProfileWrite>();
+  const chunks: ProfileWrite[][] = [];
+  for (let start = 0; start < writes.length; start += transactionLimit) {
+    chunks.push(writes.slice(start, start + transactionLimit));
+  }
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let pending = chunk;
+      for (let round = 0; round < transactionRounds && pending.length > 1; round++) {
+        const refused = await transactWrite(pending);
+        if (refused.size === 0) {
+          for (const write of pending) landed.add(write);
+          return;
+        }
+        pending = pending.filter((_, index) => !refused.has(index));
+      }
+    }),
+  );
+  return landed;
+}
+
+/** The indexes of the writes that made a transaction fail; all of them when DynamoDB does not say. */
+async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<number>> {
+  try {
+    const result = await clients().dynamo.send(
+      new TransactWriteCommand({
+        TransactItems: writes.map((write) => ({
+          Put: conditionalPutInput(write.id, profileAttributes(write), write.expectedVersion),
+        })),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('write', result.ConsumedCapacity);
+    return new Set();
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons) {
+      const refused = error.CancellationReasons.flatMap((reason, index) =>
+        reason.Code && reason.Code !== 'None' ? [index] : [],
+      );
+      if (refused.length > 0) return new Set(refused);
+    }
+    if (error instanceof TransactionCanceledException || error instanceof TransactionConflictException) {
+      return new Set(writes.map((_, index) => index));
+    }
+    throw error;
+  }
+}
+
+function profileAttributes(write: Omit<ProfileWrite, 'expectedVersion'> & { expectedVersion: number }) {
+  return {
+    version: write.expectedVersion + 1,
+    members: write.members,
+    state: write.state,
+    outbox: write.outbox,
+  };
+}
+
 /** Write a live profile; `expectedVersion` 0 means it must not exist yet. Returns the new version. */
 export async function writeLiveProfile(
   profile: Omit<LiveProfile, 'kind' | 'version'>,
   expectedVersion: number,
 ): Promise<number> {
-  const version = expectedVersion + 1;
-  await conditionalPut(
-    profile.id,
-    { version, members: profile.members, state: profile.state, outbox: profile.outbox },
-    expectedVersion,
-  );
-  return version;
+  await conditionalPut(profile.id, profileAttributes({ ...profile, expectedVersion }), expectedVersion);
+  return expectedVersion + 1;
 }
 
 /** Clears a published outbox, unless the profile has changed since (its writer then owns the outbox). */
@@ -115,14 +202,7 @@ async function conditionalPut(id: string, attributes: Record<string, unknown>, e
   try {
     const result = await clients().dynamo.send(
       new PutCommand({
-        TableName: runtimeConfig().RAPPORT_TABLE,
-        Item: { pk: customerPartition(id), sk: stateSortKey, ...attributes },
-        ...(expectedVersion === 0
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : {
-              ConditionExpression: 'version = :expected',
-              ExpressionAttributeValues: { ':expected': expectedVersion },
-            }),
+        ...conditionalPutInput(id, attributes, expectedVersion),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -131,4 +211,17 @@ async function conditionalPut(id: string, attributes: Record<string, unknown>, e
     if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(id);
     throw error;
   }
+}
+
+function conditionalPutInput(id: string, attributes: Record<string, unknown>, expectedVersion: number) {
+  return {
+    TableName: runtimeConfig().RAPPORT_TABLE,
+    Item: { pk: customerPartition(id), sk: stateSortKey, ...attributes },
+    ...(expectedVersion === 0
+      ? { ConditionExpression: 'attribute_not_exists(pk)' }
+      : {
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+  };
 }

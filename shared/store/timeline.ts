@@ -3,15 +3,19 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
 import { clients } from '../clients.ts';
 import { runtimeConfig } from '../config.ts';
+import { batchGetItems, batchPutItems, type ItemKey } from './batch.ts';
 import { recordCapacity } from './capacity.ts';
 import { customerPartition, eventSortKey, eventSortPrefix } from './table.ts';
 
 /**
  * Timeline events, one item per messageId in the partition of the id the event carries (its userId,
  * else its anonymousId), whichever profile that id belongs to now. A resent event therefore always
- * meets its first copy, even after its visitor was merged into a customer. Of two copies of a messageId (a redelivery, or a client's retry that was stamped a little
- * later) the timeline keeps the one with the earliest time, as the engagement fold does, so the
- * result does not depend on which copy arrived first.
+ * meets its first copy, even after its visitor was merged into a customer.
+ *
+ * New events are written in batches. Of two copies of a messageId (a redelivery, or a client's retry
+ * that was stamped a little later) the earlier one is kept, as the engagement fold does. Two copies
+ * that arrive at the same moment in different batches both look new and the last write wins; the
+ * state stays exact all the same (see ingest/apply-events.ts).
  *
  * `stored` means the event was not on the timeline before; `duplicate` means a copy was, whether or
  * not this one replaced it.
@@ -29,43 +33,57 @@ export async function storeTimelineEvents(
   const outcomes = new Map<string, PutOutcome>();
   const earliest = new Map<string, TimelineEntry>();
   for (const entry of entries) {
-    const key = `${entry.partitionId}\u0000${entry.event.messageId}`;
-    const known = earliest.get(key);
+    const key = itemKeyOf(entry);
+    const known = earliest.get(`${key.pk} ${key.sk}`);
     if (known) outcomes.set(entry.event.messageId, 'duplicate');
-    if (!known || eventMillis(entry.event) < eventMillis(known.event)) earliest.set(key, entry);
+    if (!known || eventMillis(entry.event) < eventMillis(known.event))
+      earliest.set(`${key.pk} ${key.sk}`, entry);
   }
-  await Promise.all(
-    [...earliest.values()].map(async ({ partitionId, event }) => {
-      const outcome = await putTimelineEvent(partitionId, event);
-      if (!outcomes.has(event.messageId)) outcomes.set(event.messageId, outcome);
-    }),
-  );
+  const unique = [...earliest.values()];
+  const stored = await batchGetItems(unique.map(itemKeyOf), 'pk, sk, atMillis');
+  const storedAt = new Map(stored.map((item) => [`${item.pk} ${item.sk}`, Number(item.atMillis)]));
+
+  const fresh: TimelineEntry[] = [];
+  const earlier: TimelineEntry[] = [];
+  for (const entry of unique) {
+    const key = itemKeyOf(entry);
+    const at = storedAt.get(`${key.pk} ${key.sk}`);
+    if (at === undefined) fresh.push(entry);
+    else if (eventMillis(entry.event) < at) earlier.push(entry);
+    if (!outcomes.has(entry.event.messageId)) {
+      outcomes.set(entry.event.messageId, at === undefined ? 'stored' : 'duplicate');
+    }
+  }
+  await Promise.all([
+    batchPutItems(fresh.map(timelineItem)),
+    ...earlier.map((entry) => replaceWithEarlierCopy(entry)),
+  ]);
   return outcomes;
 }
 
-async function putTimelineEvent(partitionId: string, event: IngestEvent): Promise<PutOutcome> {
+function itemKeyOf({ partitionId, event }: TimelineEntry): ItemKey {
+  return { pk: customerPartition(partitionId), sk: eventSortKey(event.messageId) };
+}
+
+function timelineItem(entry: TimelineEntry): Record<string, unknown> {
+  return { ...itemKeyOf(entry), atMillis: eventMillis(entry.event), event: entry.event };
+}
+
+/** Replaces a stored copy with this earlier one, unless an even earlier copy got there first. */
+async function replaceWithEarlierCopy(entry: TimelineEntry): Promise<void> {
   try {
     const result = await clients().dynamo.send(
       new PutCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
-        Item: {
-          pk: customerPartition(partitionId),
-          sk: eventSortKey(event.messageId),
-          at: eventMillis(event),
-          event,
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR #at > :at',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':at': eventMillis(event) },
-        ReturnValues: 'ALL_OLD',
+        Item: timelineItem(entry),
+        ConditionExpression: 'atMillis > :at',
+        ExpressionAttributeValues: { ':at': eventMillis(entry.event) },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     recordCapacity('write', result.ConsumedCapacity);
-    return result.Attributes ? 'duplicate' : 'stored';
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return 'duplicate';
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 

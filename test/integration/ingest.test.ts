@@ -55,39 +55,78 @@ async function deliver(events: IngestEvent[], cuts: number[], parallel: boolean)
   }
 }
 
+/** The events in any order, some of them delivered more than once, exactly as they were. */
+function redelivered(events: IngestEvent[]): fc.Arbitrary<IngestEvent[]> {
+  if (events.length === 0) return fc.constant([]);
+  return fc.array(fc.nat({ max: events.length - 1 }), { maxLength: events.length }).chain((again) => {
+    const all = [...events, ...again.flatMap((index) => events.slice(index, index + 1))];
+    return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
+  });
+}
+
+const byMessageId = (a: IngestEvent, b: IngestEvent) => a.messageId.localeCompare(b.messageId);
+
+interface Delivery {
+  events: IngestEvent[];
+  arrival: IngestEvent[];
+  cuts: number[];
+  parallel: boolean;
+}
+
+function delivery(arrival: (events: IngestEvent[]) => fc.Arbitrary<IngestEvent[]>): fc.Arbitrary<Delivery> {
+  return history.chain((events) =>
+    fc.record({
+      events: fc.constant(events),
+      arrival: arrival(events),
+      cuts: fc.array(fc.integer({ min: 1, max: 10 }), { maxLength: 40 }),
+      parallel: fc.boolean(),
+    }),
+  );
+}
+
+/** Delivers a generated history under ids of its own; returns the customer's id and unique events. */
+async function ingestDelivery({ events, arrival, cuts, parallel }: Delivery) {
+  runs += 1;
+  const prefix = `run${runs}-`;
+  await deliver(namespaced(arrival, prefix), cuts, parallel);
+  return { customerId: `${prefix}u1`, unique: namespaced(events, prefix), prefix };
+}
+
 describe('ingest of a shuffled, duplicated delivery', () => {
-  it('stores exactly the replayed state and each event once on the timeline', async () => {
+  it('stores exactly the replayed state and each event once, whatever the order, batches and concurrency', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        history.chain((events) =>
-          fc.record({
-            events: fc.constant(events),
-            arrival: delivered(events),
-            cuts: fc.array(fc.integer({ min: 1, max: 10 }), { maxLength: 40 }),
-            parallel: fc.boolean(),
-          }),
-        ),
-        async ({ events, arrival, cuts, parallel }) => {
-          runs += 1;
-          const prefix = `run${runs}-`;
-          const customerId = `${prefix}u1`;
-          const unique = namespaced(events, prefix);
-          await deliver(namespaced(arrival, prefix), cuts, parallel);
+      fc.asyncProperty(delivery(redelivered), async (generated) => {
+        const { customerId, unique } = await ingestDelivery(generated);
+        const profile = await getProfile(customerId);
+        if (unique.length === 0) {
+          expect(profile).toBeUndefined();
+          return;
+        }
+        expect(profile?.kind === 'live' && profile.state).toEqual(foldEvents(customerId, unique, settings));
+        const timeline = await readTimeline(customerId, { limit: 500 });
+        expect(timeline.items.sort(byMessageId)).toEqual([...unique].sort(byMessageId));
+      }),
+      { numRuns: 30 },
+    );
+  }, 300_000);
 
-          const profile = await getProfile(customerId);
-          if (unique.length === 0) {
-            expect(profile).toBeUndefined();
-            return;
-          }
-          expect(profile?.kind).toBe('live');
-          if (profile?.kind !== 'live') return;
-          expect(profile.state).toEqual(foldEvents(customerId, unique, settings));
-
-          const timeline = await readTimeline(customerId, { limit: 500 });
-          const byId = (a: IngestEvent, b: IngestEvent) => a.messageId.localeCompare(b.messageId);
-          expect(timeline.items.sort(byId)).toEqual([...unique].sort(byId));
-        },
-      ),
+  it('counts a client retry stamped later exactly once, keeping the earlier copy unless both race', async () => {
+    await fc.assert(
+      fc.asyncProperty(delivery(delivered), async (generated) => {
+        const { customerId, unique, prefix } = await ingestDelivery(generated);
+        if (unique.length === 0) return;
+        const timeline = (await readTimeline(customerId, { limit: 500 })).items.sort(byMessageId);
+        const copies = namespaced(generated.arrival, prefix);
+        expect(timeline.map((event) => event.messageId)).toEqual(
+          unique.map((event) => event.messageId).sort(),
+        );
+        for (const item of timeline) expect(copies).toContainEqual(item);
+        const profile = await getProfile(customerId);
+        expect(profile?.kind === 'live' && profile.state).toEqual(foldEvents(customerId, timeline, settings));
+        if (!generated.parallel) {
+          expect(timeline).toEqual([...unique].sort(byMessageId));
+        }
+      }),
       { numRuns: 30 },
     );
   }, 300_000);

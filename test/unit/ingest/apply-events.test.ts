@@ -16,7 +16,12 @@ import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { resetClients } from '#shared/clients.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
-import { type EngagementState, foldEvent, foldEvents } from '#shared/engagement/state.ts';
+import {
+  type EngagementState,
+  foldEvent,
+  foldEvents,
+  sortsAfterWatermark,
+} from '#shared/engagement/state.ts';
 import { lifecycleTransitions } from '#shared/engagement/transitions.ts';
 import { applyEvents, type TimelineWrite } from '#shared/ingest/apply-events.ts';
 import { emptyOutbox, type LiveProfile, type Outbox } from '#shared/store/profiles.ts';
@@ -117,6 +122,11 @@ function statePut(state: EngagementState, expectedVersion: number, outbox: Outbo
   };
 }
 
+/** The DynamoDB commands sent, in order. */
+function dynamoCommands(): string[] {
+  return dynamo.calls().map((call) => String(call.args[0].constructor.name));
+}
+
 function publishedDetails(): unknown[] {
   return eventBridge
     .commandCalls(PutEventsCommand)
@@ -191,20 +201,14 @@ describe('applyEvents: incremental or replay', () => {
 });
 
 describe('applyEvents: version conflicts', () => {
-  it('reads the profile again and decides again on the fresh state', async () => {
+  it('reads the profile again and replays the timeline, though the new events sort after its watermark', async () => {
     const profile = profileOf([visit], 2);
     // Meanwhile another worker folded `view` and wrote version 3.
     timeline.set('c#u1', [visit, view, later]);
     dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    const fresh = foldEvents('u1', [visit, view], settings);
     dynamo.on(GetCommand).resolves({
-      Item: {
-        pk: 'c#u1',
-        sk: 'state',
-        version: 3,
-        members: ['u1'],
-        state: foldEvents('u1', [visit, view], settings),
-        outbox: emptyOutbox,
-      },
+      Item: { pk: 'c#u1', sk: 'state', version: 3, members: ['u1'], state: fresh, outbox: emptyOutbox },
     });
     await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
@@ -223,7 +227,28 @@ describe('applyEvents: version conflicts', () => {
       2,
       statePut(foldEvents('u1', [visit, view, later], settings), 3, outbox),
     );
-    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+    // The first attempt was incremental; only the retry read the timeline.
+    expect(dynamoCommands()).toEqual(['PutCommand', 'GetCommand', 'QueryCommand', 'PutCommand']);
+  });
+
+  it('replays on the retry so that a copy another worker folded concurrently counts once', async () => {
+    // Both workers found m-order new on the timeline; the other one, with a copy stamped a little
+    // earlier, wrote version 3 first. Folding ours on top of that would count the order twice.
+    const profile = profileOf([visit], 2);
+    const theirs = { ...order, timestamp: at(2.9) };
+    timeline.set('c#u1', [visit, theirs]);
+    const fresh = foldEvents('u1', [visit, theirs], settings);
+    expect(sortsAfterWatermark(fresh, order)).toBe(true);
+    expect(foldEvent(fresh, order, settings)).not.toEqual(fresh);
+    dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+    dynamo.on(GetCommand).resolves({
+      Item: { pk: 'c#u1', sk: 'state', version: 3, members: ['u1'], state: fresh, outbox: emptyOutbox },
+    });
+    await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
+    // The replay ends where the other worker left the state: nothing more to write or publish.
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('replays on the retry when the fresh state has moved past the new events', async () => {
@@ -252,6 +277,7 @@ describe('applyEvents: version conflicts', () => {
 
   it('gives up after ten conflicts, so that the batch is retried', async () => {
     const profile = profileOf([visit], 2);
+    onTimeline(stored(later));
     dynamo.on(PutCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({
       Item: {
@@ -268,6 +294,7 @@ describe('applyEvents: version conflicts', () => {
     );
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 10);
     expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 9);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 9);
     expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 

@@ -1,6 +1,20 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
@@ -9,8 +23,9 @@ import type { IngestEvent } from '#events/ingest-event.ts';
 import { handler } from '#functions/ingest.ts';
 import { resetClients } from '#shared/clients.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
-import { emptyState } from '#shared/engagement/state.ts';
-import { minutesAfterStart as at, page } from '../engagement/events.ts';
+import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
+import { emptyState, foldEvents } from '#shared/engagement/state.ts';
+import { minutesAfterStart as at, identify, page } from '../engagement/events.ts';
 
 const table = 'rapport-test';
 const dlqUrl = 'http://sqs.test/000000000000/rapport-ingest-dlq';
@@ -21,6 +36,34 @@ const eventBridge = mockClient(EventBridgeClient);
 
 let warnLog: MockInstance<typeof console.warn>;
 let errorLog: MockInstance<typeof console.error>;
+
+/** The table as DynamoDB holds it, by "pk sk". */
+let items: Map<string, Record<string, unknown>>;
+
+function keyOf(item: Record<string, unknown>): string {
+  return `${String(item.pk)} ${String(item.sk)}`;
+}
+
+function conditionFailed() {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+/** The conditions the ingest code writes with, evaluated as DynamoDB would. */
+function conditionHolds(input: PutCommandInput, old: Record<string, unknown> | undefined): boolean {
+  const values = input.ExpressionAttributeValues ?? {};
+  switch (input.ConditionExpression) {
+    case undefined:
+      return true;
+    case 'attribute_not_exists(pk)':
+      return old === undefined;
+    case 'version = :expected':
+      return old !== undefined && old.version === values[':expected'];
+    case 'atMillis > :at':
+      return old !== undefined && Number(old.atMillis) > Number(values[':at']);
+    default:
+      throw new Error(`unexpected condition ${input.ConditionExpression}`);
+  }
+}
 
 beforeEach(() => {
   process.env.RAPPORT_TABLE = table;
@@ -34,9 +77,33 @@ beforeEach(() => {
   dynamo.reset();
   sqs.reset();
   eventBridge.reset();
-  // Every customer is new: no profile, nothing on the timeline yet.
-  dynamo.on(GetCommand).resolves({});
-  dynamo.on(PutCommand).resolves({});
+  // Every customer is new unless a test stores something: no profile, nothing on the timeline yet.
+  items = new Map();
+  dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+    const keys = input.RequestItems?.[table]?.Keys ?? [];
+    return { Responses: { [table]: keys.flatMap((key) => items.get(keyOf(key)) ?? []) } };
+  });
+  dynamo.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+    for (const request of input.RequestItems?.[table] ?? []) {
+      if (request.PutRequest?.Item) items.set(keyOf(request.PutRequest.Item), request.PutRequest.Item);
+    }
+    return {};
+  });
+  dynamo.on(GetCommand).callsFake((input: GetCommandInput) => ({ Item: items.get(keyOf(input.Key ?? {})) }));
+  dynamo.on(PutCommand).callsFake((input: PutCommandInput) => {
+    const item = input.Item ?? {};
+    if (!conditionHolds(input, items.get(keyOf(item)))) throw conditionFailed();
+    items.set(keyOf(item), item);
+    return {};
+  });
+  dynamo.on(UpdateCommand).resolves({});
+  dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    const partition = String(input.ExpressionAttributeValues?.[':pk']);
+    const events = [...items.values()].filter(
+      (item) => item.pk === partition && String(item.sk).startsWith('e#'),
+    );
+    return { Items: events.map((item) => ({ event: item.event })) };
+  });
   sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   warnLog = vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -85,13 +152,34 @@ const notJson = '{"type": "page", ';
 const notAnEvent = JSON.stringify({ type: 'purchase', userId: 'u1', timestamp: at(0) });
 const visit = visitOf('u1', 'm-visit');
 
+/** The timeline items written in batches, as "pk sk", one list per BatchWriteItem request. */
+function timelineRequests(): string[][] {
+  return dynamo
+    .commandCalls(BatchWriteCommand)
+    .map((call) =>
+      (call.args[0].input.RequestItems?.[table] ?? [])
+        .map((request) => request.PutRequest?.Item ?? {})
+        .map((item) => `${String(item.pk)} ${String(item.sk)}`),
+    );
+}
+
 /** The timeline items written, as "pk sk". */
 function timelineWrites(): string[] {
+  return timelineRequests().flat();
+}
+
+/** The ids whose profiles were read, one list per BatchGetItem request for profiles. */
+function profileReads(): string[][] {
   return dynamo
-    .commandCalls(PutCommand)
-    .map((call) => call.args[0].input.Item ?? {})
-    .filter((item) => String(item.sk).startsWith('e#'))
-    .map((item) => `${String(item.pk)} ${String(item.sk)}`);
+    .commandCalls(BatchGetCommand)
+    .map((call) => call.args[0].input.RequestItems?.[table]?.Keys ?? [])
+    .filter((keys) => keys.every((key) => key.sk === 'state'))
+    .map((keys) => keys.map((key) => String(key.pk).slice('c#'.length)));
+}
+
+/** Stores a profile item as a previous batch left it. */
+function storeProfile(id: string, attributes: Record<string, unknown>): void {
+  items.set(`c#${id} state`, { pk: `c#${id}`, sk: 'state', ...attributes });
 }
 
 function warnings(): string[] {
@@ -197,28 +285,113 @@ describe('ingest handler: records that cannot be ingested', () => {
 });
 
 describe('ingest handler: records that are ingested', () => {
+  it('reads the profiles of the whole batch in one request and stores its events in one batch write', async () => {
+    const anonymous = page(at(1), {}, { userId: undefined, anonymousId: 'a3', messageId: 'm-a3' });
+    const result = await handler(
+      batch(
+        record('q-u1', JSON.stringify(visit)),
+        record('q-u2', JSON.stringify(visitOf('u2', 'm-u2'))),
+        record('q-a3', JSON.stringify(anonymous)),
+      ),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(profileReads()).toEqual([['u1', 'u2', 'a3']]);
+    expect(dynamo).toHaveReceivedCommandTimes(BatchGetCommand, 2);
+    expect(timelineRequests()).toEqual([['c#u1 e#m-visit', 'c#u2 e#m-u2', 'c#a3 e#m-a3']]);
+    for (const id of ['u1', 'u2', 'a3']) {
+      expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({ pk: `c#${id}`, sk: 'state', version: 1 }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
+    }
+  });
+
   it('files a merged visitor’s event under the visitor’s id and folds it into the customer it joined', async () => {
-    dynamo
-      .on(GetCommand, { Key: { pk: 'c#a1', sk: 'state' } })
-      .resolves({ Item: { pk: 'c#a1', sk: 'state', version: 2, mergedInto: 'u1' } });
-    dynamo.on(GetCommand, { Key: { pk: 'c#u1', sk: 'state' } }).resolves({
-      Item: { pk: 'c#u1', sk: 'state', version: 3, members: ['a1', 'u1'], state: emptyState('u1') },
-    });
+    storeProfile('a1', { version: 2, mergedInto: 'u1' });
+    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
     const anonymous = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-anonymous' });
     const result = await handler(batch(record('q-anonymous', JSON.stringify(anonymous))));
     expect(result).toEqual({ batchItemFailures: [] });
+    expect(profileReads()).toEqual([['a1'], ['u1']]);
     expect(timelineWrites()).toEqual(['c#a1 e#m-anonymous']);
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'c#u1', sk: 'state', version: 4, members: ['a1', 'u1'] }),
       ExpressionAttributeValues: { ':expected': 3 },
     });
   });
+
+  it('links a visitor to the customer it identifies as, then replays the customer with the visit', async () => {
+    const earlierVisit = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-earlier' });
+    items.set('c#a1 e#m-earlier', { pk: 'c#a1', sk: 'e#m-earlier', atMillis: 0, event: earlierVisit });
+    const signUp = identify(
+      at(1),
+      { email: 'ada@shop.example' },
+      { anonymousId: 'a1', messageId: 'm-identify' },
+    );
+    const result = await handler(batch(record('q-identify', JSON.stringify(signUp))));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      Item: { pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' },
+    });
+    // The profiles are read again after the merge, so the state is written at the version it made.
+    expect(profileReads()).toEqual([
+      ['u1', 'a1'],
+      ['u1', 'a1'],
+    ]);
+    expect(dynamo).toHaveReceivedLastCommandWith(PutCommand, {
+      Item: expect.objectContaining({
+        pk: 'c#u1',
+        version: 2,
+        members: ['a1', 'u1'],
+        state: foldEvents('u1', [earlierVisit, signUp], settings),
+      }),
+      ExpressionAttributeValues: { ':expected': 1 },
+    });
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 3);
+  });
+
+  it('makes no merge writes for a visitor already linked to the customer', async () => {
+    storeProfile('a1', { version: 2, mergedInto: 'u1' });
+    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
+    const signIn = identify(
+      at(1),
+      { email: 'ada@shop.example' },
+      { anonymousId: 'a1', messageId: 'm-identify' },
+    );
+    const result = await handler(batch(record('q-identify', JSON.stringify(signIn))));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(profileReads()).toEqual([['u1', 'a1']]);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'c#u1', sk: 'state', version: 4 }),
+      ExpressionAttributeValues: { ':expected': 3 },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('leaves a visitor with the customer it joined first when another customer signs in on its device', async () => {
+    storeProfile('a1', { version: 2, mergedInto: 'u1' });
+    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
+    const other = identify(at(1), {}, { userId: 'u2', anonymousId: 'a1', messageId: 'm-other' });
+    const result = await handler(batch(record('q-other', JSON.stringify(other))));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'c#a1' }),
+    });
+    expect(timelineWrites()).toEqual(['c#u2 e#m-other']);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'c#u2', sk: 'state', version: 1, members: ['u2'] }),
+    });
+  });
 });
 
-describe('ingest handler: a customer whose writes fail', () => {
+describe('ingest handler: a customer whose timeline write fails', () => {
   beforeEach(() => {
-    dynamo.on(PutCommand).callsFake((input: PutCommandInput) => {
-      if (input.Item?.pk === 'c#u2') {
+    // DynamoDB refuses any request that holds one of u2's events.
+    dynamo.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+      const requests = input.RequestItems?.[table] ?? [];
+      if (requests.some((request) => request.PutRequest?.Item?.pk === 'c#u2')) {
         throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
           name: 'ProvisionedThroughputExceededException',
         });
@@ -227,7 +400,7 @@ describe('ingest handler: a customer whose writes fail', () => {
     });
   });
 
-  it('fails only that customer’s records and commits the others', async () => {
+  it('falls back to one write per customer, and fails only that customer’s records', async () => {
     const result = await handler(
       batch(
         record('q-u1', JSON.stringify(visit)),
@@ -242,7 +415,12 @@ describe('ingest handler: a customer whose writes fail', () => {
     expect(warnings()).toContain(
       'ingest failed for message q-u2-a (receive 1): ProvisionedThroughputExceededException: Throughput exceeds the current capacity of your table',
     );
-    expect(timelineWrites()).toContain('c#u1 e#m-visit');
+    const [bulk, ...perCustomer] = timelineRequests();
+    expect(bulk).toEqual(['c#u1 e#m-visit', 'c#u2 e#m-u2-a', 'c#u2 e#m-u2-b']);
+    expect(perCustomer).toHaveLength(2);
+    expect(perCustomer).toEqual(
+      expect.arrayContaining([['c#u1 e#m-visit'], ['c#u2 e#m-u2-a', 'c#u2 e#m-u2-b']]),
+    );
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'c#u1', sk: 'state' }),
     });

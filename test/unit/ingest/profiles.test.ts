@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { emptyState } from '#shared/engagement/state.ts';
 import {
   emptyOutbox,
   getProfile,
+  getProfiles,
   VersionConflictError,
   writeLiveProfile,
   writeRedirect,
@@ -130,5 +131,50 @@ describe('getProfile', () => {
       mergedInto: 'u1',
     });
     await expect(getProfile('nobody')).resolves.toBeUndefined();
+  });
+});
+
+describe('getProfiles', () => {
+  it('reads each id once, strongly consistently, and keys the profiles found by id', async () => {
+    dynamo.on(BatchGetCommand).resolves({
+      Responses: {
+        'rapport-test': [
+          { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' },
+          { pk: 'c#u1', sk: 'state', version: 2, members: ['a1', 'u1'], state: emptyState('u1') },
+        ],
+      },
+    });
+    const profiles = await getProfiles(['u1', 'a1', 'u1', 'nobody']);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(BatchGetCommand, {
+      RequestItems: {
+        'rapport-test': {
+          Keys: [
+            { pk: 'c#u1', sk: 'state' },
+            { pk: 'c#a1', sk: 'state' },
+            { pk: 'c#nobody', sk: 'state' },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    });
+    expect(Object.fromEntries(profiles)).toEqual({
+      a1: { kind: 'redirect', id: 'a1', version: 3, mergedInto: 'u1' },
+      u1: {
+        kind: 'live',
+        id: 'u1',
+        version: 2,
+        members: ['a1', 'u1'],
+        state: emptyState('u1'),
+        outbox: emptyOutbox,
+      },
+    });
+  });
+
+  it('keeps an id that contains the partition prefix whole', async () => {
+    dynamo.on(BatchGetCommand).resolves({
+      Responses: { 'rapport-test': [{ pk: 'c#c#x', sk: 'state', version: 1, mergedInto: 'u1' }] },
+    });
+    const profiles = await getProfiles(['c#x']);
+    expect([...profiles.keys()]).toEqual(['c#x']);
   });
 });

@@ -1,5 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   DynamoDBDocumentClient,
   PutCommand,
   type PutCommandInput,
@@ -20,6 +24,20 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 /** The timeline as DynamoDB holds it: partition key, then sort key, then the item. */
 let table: Map<string, Map<string, Record<string, unknown>>>;
 
+function conditionFailed() {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+}
+
+function storedItem(key: Record<string, unknown>): Record<string, unknown> | undefined {
+  return table.get(String(key.pk))?.get(String(key.sk));
+}
+
+function save(item: Record<string, unknown>): void {
+  const partition = table.get(String(item.pk)) ?? new Map<string, Record<string, unknown>>();
+  partition.set(String(item.sk), item);
+  table.set(String(item.pk), partition);
+}
+
 beforeEach(() => {
   process.env.RAPPORT_TABLE = 'rapport-test';
   process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
@@ -30,18 +48,33 @@ beforeEach(() => {
   resetClients();
   dynamo.reset();
   table = new Map();
-  // The conditional put, evaluated as DynamoDB would: write when absent or when the stored copy is later.
+  // The existence check returns only the projected attributes, as DynamoDB does.
+  dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+    const request = input.RequestItems?.['rapport-test'];
+    const attributes = request?.ProjectionExpression?.split(',').map((name) => name.trim());
+    const found = (request?.Keys ?? []).flatMap((key) => {
+      const item = storedItem(key);
+      if (!item) return [];
+      return [attributes ? Object.fromEntries(attributes.map((name) => [name, item[name]])) : item];
+    });
+    return { Responses: { 'rapport-test': found } };
+  });
+  dynamo.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+    for (const request of input.RequestItems?.['rapport-test'] ?? []) {
+      if (request.PutRequest?.Item) save(request.PutRequest.Item);
+    }
+    return {};
+  });
+  // The conditional replace, evaluated as DynamoDB would: only over a stored copy that is later.
   dynamo.on(PutCommand).callsFake((input: PutCommandInput) => {
     const item = input.Item ?? {};
-    const partition = table.get(String(item.pk)) ?? new Map<string, Record<string, unknown>>();
-    const old = partition.get(String(item.sk));
-    const newer = Number(input.ExpressionAttributeValues?.[':at']);
-    if (old && !(Number(old.at) > newer)) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    if (input.ConditionExpression !== 'atMillis > :at') throw new Error('unexpected condition');
+    const old = storedItem(item);
+    if (!old || !(Number(old.atMillis) > Number(input.ExpressionAttributeValues?.[':at']))) {
+      throw conditionFailed();
     }
-    partition.set(String(item.sk), item);
-    table.set(String(item.pk), partition);
-    return old && input.ReturnValues === 'ALL_OLD' ? { Attributes: old } : {};
+    save(item);
+    return {};
   });
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const partition = table.get(String(input.ExpressionAttributeValues?.[':pk'])) ?? new Map();
@@ -63,57 +96,122 @@ function storedEvent(partitionId: string, messageId: string): unknown {
   return table.get(`c#${partitionId}`)?.get(`e#${messageId}`)?.event;
 }
 
+/** The items sent in BatchWriteItem requests, as "pk sk". */
+function batchWritten(): string[] {
+  return dynamo
+    .commandCalls(BatchWriteCommand)
+    .flatMap((call) => call.args[0].input.RequestItems?.['rapport-test'] ?? [])
+    .map((request) => `${String(request.PutRequest?.Item?.pk)} ${String(request.PutRequest?.Item?.sk)}`);
+}
+
+/** Stores the events as an earlier batch did, then forgets the calls that made it. */
+async function alreadyStored(...entries: TimelineEntry[]): Promise<void> {
+  await storeTimelineEvents(entries);
+  dynamo.resetHistory();
+}
+
 describe('storeTimelineEvents', () => {
-  it('puts a new event into the partition of its id, on condition that no earlier copy is there', async () => {
+  it('looks the events up in one batch read, then writes the new ones in a batch write', async () => {
     const event = viewed('m1', 5);
     const outcomes = await storeTimelineEvents(inU1(event));
     expect([...outcomes]).toEqual([['m1', 'stored']]);
-    const millis = Date.parse(at(5));
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
-      TableName: 'rapport-test',
-      Item: { pk: 'c#u1', sk: 'e#m1', at: millis, event },
-      ConditionExpression: 'attribute_not_exists(pk) OR #at > :at',
-      ExpressionAttributeNames: { '#at': 'at' },
-      ExpressionAttributeValues: { ':at': millis },
-      ReturnValues: 'ALL_OLD',
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(BatchGetCommand, {
+      RequestItems: {
+        'rapport-test': {
+          Keys: [{ pk: 'c#u1', sk: 'e#m1' }],
+          ConsistentRead: true,
+          ProjectionExpression: 'pk, sk, atMillis',
+        },
+      },
     });
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(BatchWriteCommand, {
+      RequestItems: {
+        'rapport-test': [
+          { PutRequest: { Item: { pk: 'c#u1', sk: 'e#m1', atMillis: Date.parse(at(5)), event } } },
+        ],
+      },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
   });
 
-  it('reports an event already stored as a duplicate and keeps the stored copy', async () => {
+  it('reports an event already stored as a duplicate and does not write it again', async () => {
     const first = viewed('m1', 1);
-    await storeTimelineEvents(inU1(first));
+    await alreadyStored(...inU1(first));
     const outcomes = await storeTimelineEvents(inU1(viewed('m1', 1, { receivedAt: at(9) }), viewed('m2', 2)));
     expect(Object.fromEntries(outcomes)).toEqual({ m1: 'duplicate', m2: 'stored' });
+    expect(dynamo).toHaveReceivedCommandTimes(BatchGetCommand, 1);
+    expect(batchWritten()).toEqual(['c#u1 e#m2']);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(storedEvent('u1', 'm1')).toEqual(first);
   });
 
-  it('keeps the earliest copy of a messageId whichever arrives first, and calls the later one a duplicate', async () => {
+  it('leaves a stored copy alone when the incoming one is later', async () => {
     const early = viewed('m1', 1);
-    const late = viewed('m1', 4);
-    await storeTimelineEvents(inU1(late));
-    await expect(storeTimelineEvents(inU1(early))).resolves.toEqual(new Map([['m1', 'duplicate']]));
-    expect(storedEvent('u1', 'm1')).toEqual(early);
-    await expect(storeTimelineEvents(inU1(late))).resolves.toEqual(new Map([['m1', 'duplicate']]));
+    await alreadyStored(...inU1(early));
+    await expect(storeTimelineEvents(inU1(viewed('m1', 4)))).resolves.toEqual(new Map([['m1', 'duplicate']]));
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(storedEvent('u1', 'm1')).toEqual(early);
   });
 
-  it('puts a messageId that occurs twice in the input once, the earliest copy, and calls it a duplicate', async () => {
+  it('replaces a stored copy with an earlier incoming one, on condition that the stored one is later', async () => {
+    const early = viewed('m1', 1);
+    await alreadyStored(...inU1(viewed('m1', 4)));
+    await expect(storeTimelineEvents(inU1(early))).resolves.toEqual(new Map([['m1', 'duplicate']]));
+    const millis = Date.parse(at(1));
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      TableName: 'rapport-test',
+      Item: { pk: 'c#u1', sk: 'e#m1', atMillis: millis, event: early },
+      ConditionExpression: 'atMillis > :at',
+      ExpressionAttributeValues: { ':at': millis },
+    });
+    expect(dynamo).not.toHaveReceivedCommand(BatchWriteCommand);
+    expect(storedEvent('u1', 'm1')).toEqual(early);
+  });
+
+  it('accepts losing the replace to an even earlier copy stored meanwhile', async () => {
+    await alreadyStored(...inU1(viewed('m1', 4)));
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    await expect(storeTimelineEvents(inU1(viewed('m1', 2), viewed('m2', 3)))).resolves.toEqual(
+      new Map([
+        ['m1', 'duplicate'],
+        ['m2', 'stored'],
+      ]),
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(batchWritten()).toEqual(['c#u1 e#m2']);
+  });
+
+  it('looks up and writes a messageId that occurs twice in the input once, the earliest copy, and calls it a duplicate', async () => {
     const early = viewed('m1', 1);
     const outcomes = await storeTimelineEvents(
       inU1(viewed('m1', 3), viewed('m2', 2), early, viewed('m1', 2)),
     );
     expect(Object.fromEntries(outcomes)).toEqual({ m1: 'duplicate', m2: 'stored' });
-    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 2);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(BatchGetCommand, {
+      RequestItems: {
+        'rapport-test': expect.objectContaining({
+          Keys: [
+            { pk: 'c#u1', sk: 'e#m1' },
+            { pk: 'c#u1', sk: 'e#m2' },
+          ],
+        }),
+      },
+    });
+    expect(batchWritten()).toEqual(['c#u1 e#m1', 'c#u1 e#m2']);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(storedEvent('u1', 'm1')).toEqual(early);
   });
 
   it('files each event under the id it carries', async () => {
     const visit = viewed('m1', 1, { userId: undefined, anonymousId: 'a1' });
     const view = viewed('m2', 2);
-    await storeTimelineEvents([
+    const outcomes = await storeTimelineEvents([
       { partitionId: 'a1', event: visit },
       { partitionId: 'u1', event: view },
     ]);
+    expect(Object.fromEntries(outcomes)).toEqual({ m1: 'stored', m2: 'stored' });
+    expect(batchWritten()).toEqual(['c#a1 e#m1', 'c#u1 e#m2']);
     expect(storedEvent('a1', 'm1')).toEqual(visit);
     expect(storedEvent('u1', 'm2')).toEqual(view);
   });
@@ -122,8 +220,15 @@ describe('storeTimelineEvents', () => {
     const throttled = Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
       name: 'ProvisionedThroughputExceededException',
     });
+    await alreadyStored(...inU1(viewed('m2', 4)));
     dynamo.on(PutCommand).rejects(throttled);
+    await expect(storeTimelineEvents(inU1(viewed('m2', 1)))).rejects.toBe(throttled);
+
+    dynamo.on(BatchWriteCommand).rejects(throttled);
     await expect(storeTimelineEvents(inU1(viewed('m1', 1)))).rejects.toBe(throttled);
+
+    dynamo.on(BatchGetCommand).rejects(throttled);
+    await expect(storeTimelineEvents(inU1(viewed('m3', 1)))).rejects.toBe(throttled);
   });
 });
 
