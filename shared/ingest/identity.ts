@@ -70,25 +70,34 @@ export async function resolveProfile(id: string): Promise<ResolvedProfile> {
  * Link `anonymousId` to the customer `userId`. An anonymous id that already belongs to another
  * customer (a shared device) stays with the customer it joined first.
  */
-export async function linkAnonymousId(anonymousId: string, userId: string): Promise<string | undefined> {
-  const anonymous = await resolveProfile(anonymousId);
+export async function linkAnonymousId(
+  anonymousId: string,
+  userId: string,
+  known?: ReadonlyMap<string, ResolvedProfile>,
+): Promise<string | undefined> {
+  const anonymous = known?.get(anonymousId) ?? (await resolveProfile(anonymousId));
   if (anonymous.id !== anonymousId) return undefined;
-  return mergeProfiles(anonymousId, userId);
+  return mergeProfiles(anonymousId, userId, known);
 }
 
 /**
  * Merge the profile of `fromId` into the profile of `intoId`, returning the surviving profile's id
- * when anything changed. Its state is not recomputed here: the caller replays it afterwards.
+ * when anything changed. `known` holds profiles the caller has just read. Its state is not recomputed here: the caller replays it afterwards.
  *
  * 1. Add the merged profile's partitions to the survivor's members.
  * 2. Turn the merged profile into a redirect.
  * The order matters: if the process dies between the steps, the survivor already reads the merged
  * events, and the redelivered message finishes the merge.
  */
-export async function mergeProfiles(fromId: string, intoId: string): Promise<string | undefined> {
+export async function mergeProfiles(
+  fromId: string,
+  intoId: string,
+  known?: ReadonlyMap<string, ResolvedProfile>,
+): Promise<string | undefined> {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const from = await resolveProfile(fromId);
-    const into = await resolveProfile(intoId);
+    // Profiles the caller has just read serve the first attempt; a stale one fails its write.
+    const from = (attempt === 0 && known?.get(fromId)) || (await resolveProfile(fromId));
+    const into = (attempt === 0 && known?.get(intoId)) || (await resolveProfile(intoId));
     if (from.id === into.id) return undefined;
     try {
       const fromMembers = from.profile?.members ?? [from.id];

@@ -237,11 +237,14 @@ function identityLink(
   const profileOf = (id: string) => profiles.get(id)?.id ?? id;
   if (event.type === 'alias' && previousId && userId) {
     if (profileOf(previousId) === profileOf(userId)) return undefined;
-    return { key: `alias:${previousId}:${userId}`, apply: () => mergeProfiles(previousId, userId) };
+    return { key: `alias:${previousId}:${userId}`, apply: () => mergeProfiles(previousId, userId, profiles) };
   }
   if (userId && anonymousId && userId !== anonymousId) {
     if (profileOf(anonymousId) !== anonymousId || profileOf(userId) === anonymousId) return undefined;
-    return { key: `anon:${anonymousId}:${userId}`, apply: () => linkAnonymousId(anonymousId, userId) };
+    return {
+      key: `anon:${anonymousId}:${userId}`,
+      apply: () => linkAnonymousId(anonymousId, userId, profiles),
+    };
   }
   return undefined;
 }
