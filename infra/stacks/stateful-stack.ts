@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -50,5 +50,11 @@ export class StatefulStack extends Stack {
     });
 
     this.bus = new EventBus(this, 'LifecycleBus', { eventBusName: lifecycleBusName });
+
+    // The CLI works on a deployed stack through this name (RAPPORT_TABLE), e.g. to create keys.
+    new CfnOutput(this, 'TableName', {
+      value: this.table.tableName,
+      description: 'RAPPORT_TABLE for the CLI',
+    });
   }
 }

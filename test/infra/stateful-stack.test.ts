@@ -35,6 +35,11 @@ describe('table', () => {
     });
   });
 
+  it('outputs the table name, which the CLI takes as RAPPORT_TABLE', () => {
+    const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+    template.hasOutput('TableName', { Value: { Ref: tableId } });
+  });
+
   it('expires items on expiresAt', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
