@@ -7,26 +7,13 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type LifecycleEvent, lifecycleSource } from '#events/lifecycle.ts';
 import { publishLifecycleEvents } from '#shared/bus.ts';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
+import { useTestRuntime } from './support/runtime-env.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
-
-beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  eventBridge.reset();
-});
-
-afterAll(() => eventBridge.restore());
+useTestRuntime([eventBridge]);
 
 function ignored(index: number): LifecycleEvent {
   return {

@@ -8,12 +8,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type ApiKey, clearKeyCache, describeKey, findKey, hashKey, revokeKey } from '#shared/keys.ts';
+import { useTestRuntime } from './support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+useTestRuntime([dynamo]);
 
 const createdAt = '2024-01-01T00:00:00.000Z';
 const t0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -36,15 +36,7 @@ function item(key: ApiKey) {
 }
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
   clearKeyCache();
-  dynamo.reset();
   const stored = [shop, blog, admin, old];
   dynamo.on(GetCommand).callsFake((input: GetCommandInput) => {
     const key = stored.find((candidate) => candidate.hash === input.Key?.sk);
@@ -60,8 +52,6 @@ beforeEach(() => {
     );
   dynamo.on(UpdateCommand).resolves({});
 });
-
-afterAll(() => dynamo.restore());
 
 describe('findKey', () => {
   it('finds a stored key by the hash of the presented key', async () => {

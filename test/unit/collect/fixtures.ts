@@ -2,14 +2,13 @@ import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient }
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
 import { clearKeyCache, describeKey } from '#shared/keys.ts';
+import { testRuntimeEnv, useTestRuntimeEnv } from '../support/runtime-env.ts';
 
 export const writeKey = 'wk_test_write_key';
 export const adminKey = 'ak_test_admin_key';
 export const revokedKey = 'wk_test_revoked_key';
-export const queueUrl = 'http://sqs.test/000000000000/rapport-ingest';
+export const queueUrl = testRuntimeEnv.RAPPORT_INGEST_QUEUE_URL;
 
 /** 2024-05-01T12:00:00.000Z */
 export const receivedAtMillis = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -30,14 +29,11 @@ const storedKeys = [
 
 /**
  * DynamoDB answers key lookups from the keys above, and SQS takes every entry unless a test says
- * otherwise. Call in beforeEach (and `restore` in afterEach): it also resets the config, the clients and
- * the key cache.
+ * otherwise. Call in beforeEach (and `restore` in afterEach): it also points the runtime config at the test
+ * environment (see useTestRuntimeEnv), with fresh clients, and clears the key cache.
  */
 export function mockAws() {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = queueUrl;
-  resetRuntimeConfig();
-  resetClients();
+  useTestRuntimeEnv();
   clearKeyCache();
   const dynamo = mockClient(DynamoDBDocumentClient);
   dynamo.on(GetCommand).callsFake((input: { Key?: Record<string, unknown> }) => {

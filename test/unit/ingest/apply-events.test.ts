@@ -10,11 +10,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
 import {
   type EngagementState,
@@ -26,9 +24,11 @@ import { lifecycleTransitions } from '#shared/engagement/transitions.ts';
 import { applyEvents, type TimelineWrite } from '#shared/ingest/apply-events.ts';
 import { emptyOutbox, type LiveProfile, type Outbox } from '#shared/store/profiles.ts';
 import { minutesAfterStart as at, page, track } from '../engagement/events.ts';
+import { useTestRuntime } from '../support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const eventBridge = mockClient(EventBridgeClient);
+useTestRuntime([dynamo, eventBridge]);
 
 /** What each partition holds, as the timeline Query sees it. */
 let timeline: Map<string, IngestEvent[]>;
@@ -36,15 +36,6 @@ let timeline: Map<string, IngestEvent[]>;
 let effects: string[];
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
-  eventBridge.reset();
   timeline = new Map();
   effects = [];
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
@@ -63,11 +54,6 @@ beforeEach(() => {
     effects.push('publish');
     return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map(() => ({ EventId: 'e' })) };
   });
-});
-
-afterAll(() => {
-  dynamo.restore();
-  eventBridge.restore();
 });
 
 const visit = page(at(0), {}, { messageId: 'm-visit' });

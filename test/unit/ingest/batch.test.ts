@@ -7,25 +7,17 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchGetItems, batchPutItems, type ItemKey } from '#shared/store/batch.ts';
 import { capacityTotals, resetCapacityTotals } from '#shared/store/capacity.ts';
+import { testRuntimeEnv, useTestRuntime } from '../support/runtime-env.ts';
 
-const table = 'rapport-test';
+const table = testRuntimeEnv.RAPPORT_TABLE;
 const dynamo = mockClient(DynamoDBDocumentClient);
+useTestRuntime([dynamo]);
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = table;
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
   resetCapacityTotals();
-  dynamo.reset();
   // Every key is found, as an item that is the key plus a marker.
   dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => ({
     Responses: { [table]: (input.RequestItems?.[table]?.Keys ?? []).map((key) => ({ ...key, found: true })) },
@@ -36,8 +28,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-afterAll(() => dynamo.restore());
 
 function keys(count: number): ItemKey[] {
   return Array.from({ length: count }, (_, n) => ({ pk: `c#u${n}`, sk: 'state' }));

@@ -18,21 +18,22 @@ import {
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { handler } from '#functions/ingest.ts';
-import { resetClients } from '#shared/clients.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
 import { emptyState, foldEvents } from '#shared/engagement/state.ts';
 import { minutesAfterStart as at, identify, page } from '../engagement/events.ts';
+import { testRuntimeEnv, useTestRuntime } from '../support/runtime-env.ts';
 
-const table = 'rapport-test';
-const dlqUrl = 'http://sqs.test/000000000000/rapport-ingest-dlq';
+const table = testRuntimeEnv.RAPPORT_TABLE;
+const dlqUrl = testRuntimeEnv.RAPPORT_INGEST_DLQ_URL;
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const eventBridge = mockClient(EventBridgeClient);
+useTestRuntime([dynamo, sqs, eventBridge], { RAPPORT_MAX_RECEIVE_COUNT: undefined });
 
 let warnLog: MockInstance<typeof console.warn>;
 let errorLog: MockInstance<typeof console.error>;
@@ -66,17 +67,6 @@ function conditionHolds(input: PutCommandInput, old: Record<string, unknown> | u
 }
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = table;
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = dlqUrl;
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  delete process.env.RAPPORT_MAX_RECEIVE_COUNT;
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
-  sqs.reset();
-  eventBridge.reset();
   // Every customer is new unless a test stores something: no profile, nothing on the timeline yet.
   items = new Map();
   dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
@@ -113,12 +103,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
-});
-
-afterAll(() => {
-  dynamo.restore();
-  sqs.restore();
-  eventBridge.restore();
 });
 
 function record(messageId: string, body: string, receiveCount = 1): SQSRecord {

@@ -6,27 +6,19 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { emptyState } from '#shared/engagement/state.ts';
 import { resolveProfiles } from '#shared/ingest/identity.ts';
 import { emptyOutbox, type LiveProfile } from '#shared/store/profiles.ts';
+import { useTestRuntime } from '../support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+useTestRuntime([dynamo]);
 
 /** The profile items in the table, by id. */
 let stored: Map<string, Record<string, unknown>>;
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
   stored = new Map();
   dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
     const keys = input.RequestItems?.['rapport-test']?.Keys ?? [];
@@ -37,8 +29,6 @@ beforeEach(() => {
     return { Responses: { 'rapport-test': items } };
   });
 });
-
-afterAll(() => dynamo.restore());
 
 function live(id: string, members: string[], version = 1): LiveProfile {
   stored.set(id, { version, members, state: emptyState(id), outbox: emptyOutbox });

@@ -2,9 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { emptyState } from '#shared/engagement/state.ts';
 import {
   emptyOutbox,
@@ -14,22 +12,14 @@ import {
   writeLiveProfile,
   writeRedirect,
 } from '#shared/store/profiles.ts';
+import { useTestRuntime } from '../support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+useTestRuntime([dynamo]);
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
   dynamo.on(PutCommand).resolves({});
 });
-
-afterAll(() => dynamo.restore());
 
 const profile = { id: 'u1', members: ['a1', 'u1'], state: emptyState('u1'), outbox: emptyOutbox };
 

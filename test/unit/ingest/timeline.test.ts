@@ -12,14 +12,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
 import { queryProfileEvents, storeTimelineEvents, type TimelineEntry } from '#shared/store/timeline.ts';
 import { minutesAfterStart as at, track } from '../engagement/events.ts';
+import { useTestRuntime } from '../support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+useTestRuntime([dynamo]);
 
 /** The timeline as DynamoDB holds it: partition key, then sort key, then the item. */
 let table: Map<string, Map<string, Record<string, unknown>>>;
@@ -39,14 +39,6 @@ function save(item: Record<string, unknown>): void {
 }
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = 'http://sqs.test/000000000000/rapport-ingest';
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
   table = new Map();
   // The existence check returns only the projected attributes, as DynamoDB does.
   dynamo.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
@@ -81,8 +73,6 @@ beforeEach(() => {
     return { Items: [...partition.values()].map((item) => ({ event: item.event })) };
   });
 });
-
-afterAll(() => dynamo.restore());
 
 function viewed(messageId: string, minutes: number, overrides: Partial<IngestEvent> = {}): IngestEvent {
   return track('Product Viewed', at(minutes), { product_id: 'p1' }, { messageId, ...overrides });

@@ -15,9 +15,6 @@ let aws: ReturnType<typeof mockAws>;
 let errorLog: MockInstance<typeof console.error>;
 
 beforeEach(() => {
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
   aws = mockAws();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date(at(60)));

@@ -3,27 +3,18 @@ import { GetQueueAttributesCommand, QueueDoesNotExist, SQSClient } from '@aws-sd
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '#functions/health.ts';
-import { resetClients } from '#shared/clients.ts';
-import { resetRuntimeConfig } from '#shared/config.ts';
 import { corsHeaders } from '#shared/http.ts';
 import { lambdaContext, queueUrl } from '../collect/fixtures.ts';
 import { apiEvent, parsed } from '../support/api-event.ts';
+import { useTestRuntime } from '../support/runtime-env.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
+useTestRuntime([dynamo, sqs]);
 
 beforeEach(() => {
-  process.env.RAPPORT_TABLE = 'rapport-test';
-  process.env.RAPPORT_INGEST_QUEUE_URL = queueUrl;
-  process.env.RAPPORT_INGEST_DLQ_URL = 'http://sqs.test/000000000000/rapport-ingest-dlq';
-  process.env.RAPPORT_BUS_NAME = 'rapport-test-bus';
-  process.env.AWS_REGION = 'us-east-1';
-  resetRuntimeConfig();
-  resetClients();
-  dynamo.reset();
-  sqs.reset();
   dynamo.on(DescribeTableCommand).resolves({ Table: { TableName: 'rapport-test', TableStatus: 'ACTIVE' } });
   sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0' } });
 });
@@ -31,11 +22,6 @@ beforeEach(() => {
 afterEach(() => {
   dynamo.reset();
   sqs.reset();
-});
-
-afterAll(() => {
-  dynamo.restore();
-  sqs.restore();
 });
 
 async function health() {
