@@ -1,9 +1,8 @@
-import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { parse as parseYaml } from 'yaml';
+import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-config.ts';
 import { type FunctionName, httpFunctions, queueFunctions } from '#infra/routes.ts';
 import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
 import { resetClients } from '#shared/clients.ts';
@@ -89,7 +88,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const table = source.RAPPORT_TABLE || 'rapport';
   const maxReceiveCount = parseMaxReceiveCount(source.RAPPORT_MAX_RECEIVE_COUNT);
   const dataDir = options.dataDir ?? (options.inMemory ? undefined : resolve('.rapport'));
-  const engagement = source.RAPPORT_ENGAGEMENT || (await readEngagement(options.configFile));
+  const engagement = source.RAPPORT_ENGAGEMENT || readEngagement(options.configFile);
   const load = options.loadHandler ?? importHandler;
 
   // Everything started so far, stopped in reverse if a later step fails.
@@ -281,23 +280,14 @@ function applyEnv(env: Record<string, string>): () => Promise<void> {
 }
 
 /** The `engagement:` section of rapport.config.yaml as JSON, when the file exists and has one. */
-async function readEngagement(configFile: string | undefined): Promise<string | undefined> {
-  const file = configFile ?? resolve('rapport.config.yaml');
+/** The `engagement:` settings of the config file as JSON, checked now so that a bad one stops the start. */
+function readEngagement(configFile: string | undefined): string | undefined {
   try {
-    await access(file);
-  } catch {
-    return undefined;
-  }
-  let config: unknown;
-  try {
-    config = parseYaml(await readFile(file, 'utf8'));
+    const settings = readEngagementSettings(configFile ?? resolve(rapportConfigFileName));
+    return settings === undefined ? undefined : JSON.stringify(settings);
   } catch (error) {
-    throw new StartupError(`${file}: ${firstLine(error)}`);
+    throw new StartupError(error instanceof Error ? error.message : String(error));
   }
-  if (typeof config !== 'object' || config === null || !('engagement' in config)) return undefined;
-  return config.engagement === undefined || config.engagement === null
-    ? undefined
-    : JSON.stringify(config.engagement);
 }
 
 function parseMaxReceiveCount(value: string | undefined): number {
