@@ -100,7 +100,7 @@ describe('the local stack on the shared emulators', () => {
   beforeAll(async () => {
     configDir = await mkdtemp(join(tmpdir(), 'rapport-config-'));
     const configFile = join(configDir, 'rapport.config.yaml');
-    await writeFile(configFile, 'engagement:\n  vipThreshold: 1000\n  currency: EUR\n');
+    await writeFile(configFile, 'engagement:\n  lapsedAfterDays: 60\n  mainCurrency: EUR\n');
     stack = await startLocalStack({
       inMemory: true,
       port: 0,
@@ -127,7 +127,7 @@ describe('the local stack on the shared emulators', () => {
       RAPPORT_EVENTBRIDGE_ENDPOINT: stack.endpoints.bus,
       RAPPORT_MAX_RECEIVE_COUNT: 5,
     });
-    expect(JSON.parse(stack.env.RAPPORT_ENGAGEMENT ?? '')).toEqual({ vipThreshold: 1000, currency: 'EUR' });
+    expect(JSON.parse(stack.env.RAPPORT_ENGAGEMENT ?? '')).toEqual({ lapsedAfterDays: 60, mainCurrency: 'EUR' });
     expect(process.env.AWS_ACCESS_KEY_ID).toBeTruthy();
   });
 
