@@ -127,7 +127,10 @@ describe('the local stack on the shared emulators', () => {
       RAPPORT_EVENTBRIDGE_ENDPOINT: stack.endpoints.bus,
       RAPPORT_MAX_RECEIVE_COUNT: 5,
     });
-    expect(JSON.parse(stack.env.RAPPORT_ENGAGEMENT ?? '')).toEqual({ lapsedAfterDays: 60, mainCurrency: 'EUR' });
+    expect(JSON.parse(stack.env.RAPPORT_ENGAGEMENT ?? '')).toEqual({
+      lapsedAfterDays: 60,
+      mainCurrency: 'EUR',
+    });
     expect(process.env.AWS_ACCESS_KEY_ID).toBeTruthy();
   });
 
