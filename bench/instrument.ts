@@ -1,7 +1,9 @@
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { clients } from '#shared/clients.ts';
+import { dynamoClient } from '#shared/clients/dynamodb.ts';
+import { sqsClient } from '#shared/clients/sqs.ts';
+
 import { round } from './format.ts';
 import { parseObject } from './json.ts';
 import { repoRoot } from './repo-root.ts';
@@ -52,7 +54,8 @@ export class Instruments {
 
   /** Times the handlers' AWS calls, through the one place that builds their clients. */
   timeHandlerClients(): void {
-    const { dynamo, sqs } = clients();
+    const dynamo = dynamoClient();
+    const sqs = sqsClient();
     const total = { step: 'initialize', name: 'benchTotalTimer', priority: 'high', override: true } as const;
     const wire = {
       step: 'finalizeRequest',

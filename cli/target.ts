@@ -1,5 +1,5 @@
 import { runningStackEnv, runtimeFile } from '#infra/local/runtime-file.ts';
-import { resetClients } from '#shared/clients.ts';
+import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 
 export class NoStackError extends Error {

@@ -1,7 +1,7 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { lifecycleSource } from '#events/lifecycle.ts';
-import { clients } from './clients.ts';
+import { eventBridgeClient } from './clients/eventbridge.ts';
 import { runtimeConfig } from './config.ts';
 
 /**
@@ -29,7 +29,7 @@ export async function publishLifecycleEvents(events: readonly LifecycleEvent[]):
 async function putWithRetry(entries: PutEventsRequestEntry[]): Promise<void> {
   let pending = entries;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const result = await clients().eventBridge.send(new PutEventsCommand({ Entries: pending }));
+    const result = await eventBridgeClient().send(new PutEventsCommand({ Entries: pending }));
     const failed = pending.filter((_, index) => result.Entries?.[index]?.ErrorCode);
     if (failed.length > 0 && attempt >= attempts) {
       const reason = result.Entries?.find((entry) => entry.ErrorCode)?.ErrorMessage ?? 'unknown error';

@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { clients } from './clients.ts';
+import { dynamoClient } from './clients/dynamodb.ts';
+import { sqsClient } from './clients/sqs.ts';
 import { runtimeConfig } from './config.ts';
 
 export interface Health {
@@ -21,11 +22,9 @@ export async function checkHealth(): Promise<Health> {
     }
   };
   await Promise.all([
-    probe('table', () =>
-      clients().dynamo.send(new DescribeTableCommand({ TableName: config.RAPPORT_TABLE })),
-    ),
+    probe('table', () => dynamoClient().send(new DescribeTableCommand({ TableName: config.RAPPORT_TABLE }))),
     probe('ingestQueue', () =>
-      clients().sqs.send(
+      sqsClient().send(
         new GetQueueAttributesCommand({
           QueueUrl: config.RAPPORT_INGEST_QUEUE_URL,
           AttributeNames: ['ApproximateNumberOfMessages'],

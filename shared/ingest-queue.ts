@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { IngestEvent } from '#events/ingest-event.ts';
-import { clients } from './clients.ts';
+import { sqsClient } from './clients/sqs.ts';
 import { runtimeConfig } from './config.ts';
 import { ServiceUnavailableError } from './http.ts';
 
@@ -112,7 +112,7 @@ async function trySend(
 ): Promise<Map<string, Failure>> {
   const failures = new Map<string, Failure>(entries.map((entry) => [entry.Id ?? '', 'retry']));
   try {
-    const result = await clients().sqs.send(
+    const result = await sqsClient().send(
       new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
     );
     for (const success of result.Successful ?? []) failures.delete(success.Id ?? '');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { clients } from './clients.ts';
+import { dynamoClient } from './clients/dynamodb.ts';
 import { runtimeConfig } from './config.ts';
 import { keyPartition } from './store/table.ts';
 
@@ -35,7 +35,7 @@ export function describeKey(key: string, kind: KeyKind, source: string, createdA
 }
 
 export async function storeKey(apiKey: ApiKey): Promise<void> {
-  await clients().dynamo.send(
+  await dynamoClient().send(
     new PutCommand({
       TableName: runtimeConfig().RAPPORT_TABLE,
       Item: { pk: keyPartition, sk: apiKey.hash, ...apiKey },
@@ -48,7 +48,7 @@ export async function listKeys(): Promise<ApiKey[]> {
   const keys: ApiKey[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await clients().dynamo.send(
+    const page = await dynamoClient().send(
       new QueryCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         KeyConditionExpression: 'pk = :pk',
@@ -76,7 +76,7 @@ export async function revokeKey(
   );
   const [only] = candidates;
   if (candidates.length !== 1 || !only) return { candidates };
-  await clients().dynamo.send(
+  await dynamoClient().send(
     new UpdateCommand({
       TableName: runtimeConfig().RAPPORT_TABLE,
       Key: { pk: keyPartition, sk: only.hash },
@@ -98,7 +98,7 @@ export async function findKey(presented: string, nowMillis: number): Promise<Api
   const hash = hashKey(presented);
   const hit = cache.get(hash);
   if (hit && hit.until > nowMillis) return hit.key;
-  const result = await clients().dynamo.send(
+  const result = await dynamoClient().send(
     new GetCommand({ TableName: runtimeConfig().RAPPORT_TABLE, Key: { pk: keyPartition, sk: hash } }),
   );
   const key = result.Item && !result.Item.revokedAt ? toApiKey(result.Item) : undefined;

@@ -5,7 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-config.ts';
 import { type FunctionName, httpFunctions, queueFunctions } from '#infra/routes.ts';
 import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
-import { resetClients } from '#shared/clients.ts';
+import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 import { type LocalBus, startLocalBus } from './bus.ts';
 import { type EmulatorEndpoints, type Emulators, startEmulators } from './emulators.ts';

@@ -1,5 +1,5 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { clients } from '../clients.ts';
+import { sqsClient } from '../clients/sqs.ts';
 import { runtimeConfig } from '../config.ts';
 import type { IngestFailure } from './ingest-batch.ts';
 
@@ -41,7 +41,7 @@ export async function settleFailures(
 async function sendToDeadLetter(record: ReceivedRecord, reason: string): Promise<void> {
   const queueUrl = runtimeConfig().RAPPORT_INGEST_DLQ_URL;
   if (!queueUrl) throw new Error('RAPPORT_INGEST_DLQ_URL is not set');
-  await clients().sqs.send(
+  await sqsClient().send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: record.body,

@@ -4,7 +4,7 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { clients } from '../clients.ts';
+import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
 
@@ -39,7 +39,7 @@ async function getChunk(keys: ItemKey[], projection: string | undefined): Promis
     if (round === maxRounds)
       throw new Error(`DynamoDB left ${pending.length} reads unprocessed ${maxRounds} times`);
     if (round > 0) await backoff(round);
-    const result: BatchGetCommandOutput = await clients().dynamo.send(
+    const result: BatchGetCommandOutput = await dynamoClient().send(
       new BatchGetCommand({
         RequestItems: {
           [table]: {
@@ -65,7 +65,7 @@ async function putChunk(items: Record<string, unknown>[]): Promise<void> {
     if (round === maxRounds)
       throw new Error(`DynamoDB left ${pending.length} writes unprocessed ${maxRounds} times`);
     if (round > 0) await backoff(round);
-    const result: BatchWriteCommandOutput = await clients().dynamo.send(
+    const result: BatchWriteCommandOutput = await dynamoClient().send(
       new BatchWriteCommand({ RequestItems: { [table]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
     );
     recordCapacity('write', result.ConsumedCapacity);

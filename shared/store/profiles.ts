@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
-import { clients } from '../clients.ts';
+import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import type { EngagementState } from '../engagement/state.ts';
 import { batchGetItems } from './batch.ts';
@@ -54,7 +54,7 @@ export class VersionConflictError extends Error {
 export const emptyOutbox: Outbox = { events: [] };
 
 export async function getProfile(id: string): Promise<StoredProfile | undefined> {
-  const result = await clients().dynamo.send(
+  const result = await dynamoClient().send(
     new GetCommand({
       TableName: runtimeConfig().RAPPORT_TABLE,
       Key: { pk: customerPartition(id), sk: stateSortKey },
@@ -133,7 +133,7 @@ export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promis
 /** The indexes of the writes that made a transaction fail; all of them when DynamoDB does not say. */
 async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<number>> {
   try {
-    const result = await clients().dynamo.send(
+    const result = await dynamoClient().send(
       new TransactWriteCommand({
         TransactItems: writes.map((write) => ({
           Put: conditionalPutInput(write.id, profileAttributes(write), write.expectedVersion),
@@ -178,7 +178,7 @@ export async function writeLiveProfile(
 /** Clears a published outbox, unless the profile has changed since (its writer then owns the outbox). */
 export async function clearOutbox(id: string, version: number): Promise<void> {
   try {
-    const result = await clients().dynamo.send(
+    const result = await dynamoClient().send(
       new UpdateCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         Key: { pk: customerPartition(id), sk: stateSortKey },
@@ -200,7 +200,7 @@ export async function writeRedirect(id: string, mergedInto: string, expectedVers
 
 async function conditionalPut(id: string, attributes: Record<string, unknown>, expectedVersion: number) {
   try {
-    const result = await clients().dynamo.send(
+    const result = await dynamoClient().send(
       new PutCommand({
         ...conditionalPutInput(id, attributes, expectedVersion),
         ReturnConsumedCapacity: 'TOTAL',

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
-import { clients } from '../clients.ts';
+import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { batchGetItems, batchPutItems, type ItemKey } from './batch.ts';
 import { recordCapacity } from './capacity.ts';
@@ -72,7 +72,7 @@ function timelineItem(entry: TimelineEntry): Record<string, unknown> {
 /** Replaces a stored copy with this earlier one, unless an even earlier copy got there first. */
 async function replaceWithEarlierCopy(entry: TimelineEntry): Promise<void> {
   try {
-    const result = await clients().dynamo.send(
+    const result = await dynamoClient().send(
       new PutCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         Item: timelineItem(entry),
@@ -96,7 +96,7 @@ export async function queryPartitionEvents(profileId: string): Promise<IngestEve
   const events: IngestEvent[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await clients().dynamo.send(
+    const page = await dynamoClient().send(
       new QueryCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',

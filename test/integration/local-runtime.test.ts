@@ -9,7 +9,9 @@ import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lam
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
 import { StartupError } from '#infra/local/startup-error.ts';
-import { clients } from '#shared/clients.ts';
+import { dynamoClient } from '#shared/clients/dynamodb.ts';
+import { eventBridgeClient } from '#shared/clients/eventbridge.ts';
+import { sqsClient } from '#shared/clients/sqs.ts';
 import { runtimeConfig } from '#shared/config.ts';
 import { findKey } from '#shared/keys.ts';
 
@@ -21,7 +23,7 @@ const ingestDeliveries: string[] = [];
 
 const fakeHandlers: Record<string, unknown> = {
   'functions/collect.ts': async (event: APIGatewayProxyEventV2) => {
-    await clients().sqs.send(
+    await sqsClient().send(
       new SendMessageCommand({
         QueueUrl: runtimeConfig().RAPPORT_INGEST_QUEUE_URL,
         MessageBody: event.body ?? '',
@@ -30,7 +32,7 @@ const fakeHandlers: Record<string, unknown> = {
     return { statusCode: 200, body: JSON.stringify({ success: true }) };
   },
   'functions/customers.ts': async (event: APIGatewayProxyEventV2) => {
-    const { Item } = await clients().dynamo.send(
+    const { Item } = await dynamoClient().send(
       new GetCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         Key: { pk: `c#${event.pathParameters?.id}`, sk: 'state' },
@@ -48,13 +50,13 @@ const fakeHandlers: Record<string, unknown> = {
         failures.push(record.messageId);
         continue;
       }
-      await clients().dynamo.send(
+      await dynamoClient().send(
         new PutCommand({
           TableName: runtimeConfig().RAPPORT_TABLE,
           Item: { pk: `c#${userId}`, sk: 'state', last: name },
         }),
       );
-      await clients().eventBridge.send(
+      await eventBridgeClient().send(
         new PutEventsCommand({
           Entries: [
             {

@@ -4,7 +4,7 @@ import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type LocalBus, startLocalBus } from '#infra/local/bus.ts';
 import { ensureIngestQueues, ensureTable } from '#infra/local/resources.ts';
-import { resetClients } from '#shared/clients.ts';
+import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach } from 'vitest';
-import { resetClients } from '#shared/clients.ts';
+import { resetClients } from '#shared/clients/options.ts';
 import { type RuntimeConfig, resetRuntimeConfig } from '#shared/config.ts';
 
 /** The environment the unit tests run the runtime config against. No request leaves the process. */
