@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { routes as declaredRoutes, type FunctionName, type Route } from '#infra/routes.ts';
 import { corsHeaders, json } from '#shared/http.ts';
+import { describeError, HandlerTimeoutError, withHandlerTimeout } from './handler-timeout.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { StartupError } from './startup-error.ts';
 
@@ -62,7 +63,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const server = createServer((req, res) => {
     serve(req, res, settings).catch((error: unknown) => {
-      settings.logError(`gateway: ${describe(error)}`);
+      settings.logError(`gateway: ${describeError(error)}`);
       if (!res.headersSent) writeResult(res, json(500, { success: false, error: 'internal error' }), '');
     });
   });
@@ -178,13 +179,15 @@ async function serve(req: IncomingMessage, res: ServerResponse, settings: Reques
   try {
     const handler = await settings.loadHandler(exact.route.function);
     const context = lambdaContext(exact.route.function, settings.timeoutMs, settings.region);
-    result = await withTimeout(Promise.resolve(handler(event, context)), settings.timeoutMs);
+    result = await withHandlerTimeout(Promise.resolve(handler(event, context)), settings.timeoutMs);
   } catch (error) {
-    if (error instanceof HandlerTimeout) {
+    if (error instanceof HandlerTimeoutError) {
       done(json(503, { success: false, error: 'the handler did not answer in time' }));
       return;
     }
-    settings.logError(`${exact.route.function} handler failed on ${method} ${rawPath}: ${describe(error)}`);
+    settings.logError(
+      `${exact.route.function} handler failed on ${method} ${rawPath}: ${describeError(error)}`,
+    );
     done(json(500, { success: false, error: 'internal error' }));
     return;
   }
@@ -346,20 +349,6 @@ function drain(req: IncomingMessage): void {
   req.resume();
 }
 
-class HandlerTimeout extends Error {}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HandlerTimeout()), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function decodePart(value: string): string {
   try {
     return decodeURIComponent(value);
@@ -377,8 +366,4 @@ function clfTime(at: Date): string {
     `${two(at.getUTCDate())}/${months[at.getUTCMonth()]}/${at.getUTCFullYear()}:` +
     `${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

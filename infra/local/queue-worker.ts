@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { describeError, withHandlerTimeout } from './handler-timeout.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { queueArn } from './resources.ts';
 
@@ -120,7 +121,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         first = await receive(Math.min(maxPerReceive, batchSize), waitTimeSeconds);
       } catch (error) {
         if (isStopped()) return;
-        logError(`${functionName}: receive from ${queueUrl} failed: ${describe(error)}`);
+        logError(`${functionName}: receive from ${queueUrl} failed: ${describeError(error)}`);
         // A drain ends at the first empty answer; a queue that cannot answer counts as one.
         if (state === 'draining') return;
         await delay(1_000);
@@ -170,7 +171,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       if (failure !== undefined) {
         if (!isStopped()) {
           logError(
-            `${functionName}: receive from ${queueUrl} failed; handing over the ${batch.length} gathered: ${describe(failure)}`,
+            `${functionName}: receive from ${queueUrl} failed; handing over the ${batch.length} gathered: ${describeError(failure)}`,
           );
         }
         break;
@@ -231,9 +232,9 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     let response: unknown;
     try {
       const context = lambdaContext(functionName, timeoutMs, region);
-      response = await withTimeout(Promise.resolve(options.handler(event, context)), timeoutMs);
+      response = await withHandlerTimeout(Promise.resolve(options.handler(event, context)), timeoutMs);
     } catch (error) {
-      logError(`${functionName}: batch of ${all.size} failed: ${describe(error)}`);
+      logError(`${functionName}: batch of ${all.size} failed: ${describeError(error)}`);
       return all;
     }
     const reported = batchItemFailures(response);
@@ -263,7 +264,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
           }
         } catch (error) {
           logError(
-            `${functionName}: could not delete handled messages; they will come back: ${describe(error)}`,
+            `${functionName}: could not delete handled messages; they will come back: ${describeError(error)}`,
           );
         }
       }),
@@ -290,7 +291,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
           }
         } catch (error) {
           // The records still come back, only after the queue's own visibility timeout.
-          logError(`${functionName}: could not shorten the retry delay: ${describe(error)}`);
+          logError(`${functionName}: could not shorten the retry delay: ${describeError(error)}`);
         }
       }),
     );
@@ -421,22 +422,6 @@ function batchItemFailures(response: unknown): string[] | 'malformed' | undefine
   return ids;
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
