@@ -6,7 +6,6 @@
 
 const currencyCode = /^[A-Z]{3}$/;
 const decimalNumber = /^(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
-const exponents = new Map<string, number>();
 
 /** The ISO 4217 code upper-cased, or undefined when the value is not a three-letter code. */
 export function normalizeCurrency(code: unknown): string | undefined {
@@ -15,17 +14,41 @@ export function normalizeCurrency(code: unknown): string | undefined {
   return currencyCode.test(upper) ? upper : undefined;
 }
 
+/**
+ * ISO 4217 minor units where they are not 2. A fixed table rather than Intl: ICU gives the digits
+ * people display (HUF 0, IQD 0), not the ones the currency has, and they change between Node
+ * versions; stored minor units must mean the same amount forever.
+ */
+const minorUnits: ReadonlyMap<string, number> = new Map([
+  ...[
+    'BIF',
+    'CLP',
+    'DJF',
+    'GNF',
+    'ISK',
+    'JPY',
+    'KMF',
+    'KRW',
+    'PYG',
+    'RWF',
+    'UGX',
+    'UYI',
+    'VND',
+    'VUV',
+    'XAF',
+    'XOF',
+    'XPF',
+  ].map((code): [string, number] => [code, 0]),
+  ...['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND'].map((code): [string, number] => [code, 3]),
+  ['CLF', 4],
+  ['UYW', 4],
+]);
+
 /** Digits after the decimal point in the currency's minor unit: JPY 0, USD 2, KWD 3. */
 export function currencyExponent(currency: string): number | undefined {
   const code = normalizeCurrency(currency);
   if (code === undefined) return undefined;
-  const known = exponents.get(code);
-  if (known !== undefined) return known;
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
-    .maximumFractionDigits;
-  if (digits === undefined) return undefined;
-  exponents.set(code, digits);
-  return digits;
+  return minorUnits.get(code) ?? 2;
 }
 
 /**

@@ -14,7 +14,7 @@ const emailEvents: ReadonlySet<string> = new Set([
 ]);
 
 /** Events that happen to a customer without them doing anything. */
-const passiveEvents: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced']);
+const passiveEvents: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced', 'Order Refunded']);
 
 /** The track event's name; undefined for every other call type. */
 export function trackName(event: IngestEvent): string | undefined {

@@ -109,8 +109,9 @@ function withOrder(orders: Orders, placed: PlacedOrder, when: Instant): Orders {
 }
 
 /**
- * Takes back the refunded amount (total, else revenue) or, when none is given, what remains of the
- * order. A refund in another currency than the order's cannot be converted and is ignored.
+ * Takes back the refunded amount (total, else revenue) or, when neither is given, what remains of
+ * the order. A refund whose amount is given but unreadable, or in another currency than the
+ * order's, is ignored rather than guessed.
  */
 function withRefund(orders: Orders, properties: Fields | undefined): Orders {
   const orderId = idField(properties, 'order_id');
@@ -119,9 +120,12 @@ function withRefund(orders: Orders, properties: Fields | undefined): Orders {
   const currency = currencyField(properties);
   if (currency !== undefined && currency !== entry.currency) return orders;
   const remaining = entry.amount - entry.refunded;
-  const asked =
-    refundAmount(properties, 'total', entry.currency) ?? refundAmount(properties, 'revenue', entry.currency);
-  const refund = Math.min(asked ?? remaining, remaining);
+  const given = ['total', 'revenue'].find(
+    (field) => properties?.[field] !== undefined && properties[field] !== null,
+  );
+  const asked = given === undefined ? remaining : refundAmount(properties, given, entry.currency);
+  if (asked === undefined) return orders;
+  const refund = Math.min(asked, remaining);
   if (refund <= 0) return orders;
   const ledger = orders.ledger.map((candidate) =>
     candidate === entry ? { ...entry, refunded: entry.refunded + refund } : candidate,

@@ -3,17 +3,17 @@ import { type JsonValue, toJsonObject } from './json-value.ts';
 import { fieldsOf } from './segment-fields.ts';
 
 /**
- * What the customer told about themselves, merged key by key with the later event winning. Segment
- * clients repeat the user's traits in `context.traits` of every call; an identify call's own traits
- * are newer than those and win over them.
+ * What the customer told about themselves: the latest identify call's traits, key by key. Segment
+ * clients repeat cached traits in `context.traits` of every call, and that copy can be stale, so it
+ * only fills in keys no identify call has set.
  */
 export function foldTraits(traits: Record<string, JsonValue>, event: IngestEvent): Record<string, JsonValue> {
   const context = fieldsOf(fieldsOf(event.context)?.traits);
   const own = event.type === 'identify' ? fieldsOf(event.traits) : undefined;
   if (context === undefined && own === undefined) return traits;
   return Object.fromEntries([
-    ...Object.entries(traits),
     ...Object.entries(toJsonObject(context ?? {})),
+    ...Object.entries(traits),
     ...Object.entries(toJsonObject(own ?? {})),
   ]);
 }

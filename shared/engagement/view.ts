@@ -1,5 +1,6 @@
 import { formatMinor } from '../money.ts';
 import type { Cart } from './cart.ts';
+import { compareText } from './collation.ts';
 import type { EmailEngagement } from './email.ts';
 import { millisOf } from './instant.ts';
 import { byKey, decayedScore, type InterestScore } from './interests.ts';
@@ -62,7 +63,7 @@ export function viewCustomer(state: EngagementState, now: Date, settings: Engage
   return {
     customerId: state.customerId,
     anonymousIds: [...state.anonymousIds],
-    traits: state.traits,
+    traits: sortedKeys(state.traits),
     lifecycle: lifecycleOf(state, now, settings),
     tier: state.tier,
     lastActivityAt: state.lastActivityAt,
@@ -77,7 +78,11 @@ export function viewCustomer(state: EngagementState, now: Date, settings: Engage
 }
 
 // The stored state comes back from DynamoDB with its map keys in any order; the API lists them in
-// one order, the contract's.
+// one order: the contract's, or sorted where the keys are data.
+function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
+}
+
 function viewWeb(web: WebActivity): WebActivity {
   const { firstSeenAt, lastSeenAt, pageViews, productViews, sessions } = web;
   return { firstSeenAt, lastSeenAt, pageViews, productViews, sessions };
@@ -153,8 +158,10 @@ function viewCart(cart: Cart, mainCurrency: string): CartView {
 function viewOrders(orders: Orders): OrdersView {
   return {
     count: orders.count,
-    revenue: Object.fromEntries(
-      Object.entries(orders.revenue).map(([currency, minor]) => [currency, formatMinor(minor, currency)]),
+    revenue: sortedKeys(
+      Object.fromEntries(
+        Object.entries(orders.revenue).map(([currency, minor]) => [currency, formatMinor(minor, currency)]),
+      ),
     ),
     firstOrderAt: orders.firstOrderAt,
     lastOrderAt: orders.lastOrderAt,

@@ -111,3 +111,19 @@ test('a decimal string with at most the currency digits formats back to itself',
     }),
   );
 });
+
+describe('ISO 4217 minor units, whatever the runtime displays', () => {
+  test('currencies ICU shows without decimals keep their minor unit', () => {
+    expect(currencyExponent('HUF')).toBe(2);
+    expect(currencyExponent('IDR')).toBe(2);
+    expect(toMinor('1234.50', 'HUF')).toBe(123450);
+    expect(formatMinor(123450, 'HUF')).toBe('1234.50');
+  });
+
+  test('three-decimal and zero-decimal currencies', () => {
+    expect(toMinor('10.250', 'IQD')).toBe(10250);
+    expect(toMinor('10.250', 'KWD')).toBe(10250);
+    expect(toMinor('1500', 'JPY')).toBe(1500);
+    expect(toMinor('1500', 'KRW')).toBe(1500);
+  });
+});

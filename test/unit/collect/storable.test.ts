@@ -39,3 +39,18 @@ describe('events DynamoDB could not store', () => {
     });
   });
 });
+
+describe('values JavaScript or DynamoDB would change or refuse', () => {
+  it('refuses integers beyond 2^53, asking for a string', () => {
+    expect(storableProblems({ traits: { facebookId: 10215512345678901 } })).toEqual([
+      'traits.facebookId: integer 10215512345678900 is too large to keep exactly: send it as a string',
+    ]);
+    expect(storableProblems({ traits: { id: 9007199254740991 } })).toEqual([]);
+  });
+
+  it('refuses empty keys, naming where', () => {
+    expect(storableProblems({ traits: { x: { '': 1 } } })).toEqual([
+      'traits.x: has an empty key: name every field',
+    ]);
+  });
+});

@@ -120,3 +120,21 @@ describe('tier', () => {
     expect(stateOf(orders, { ...settings, mainCurrency: 'EUR' }).tier).toBe('gold');
   });
 });
+
+describe('refunds that cannot be read', () => {
+  test('a refund amount that is given but unreadable is ignored, not taken as the whole order', () => {
+    const state = stateOf([
+      track('Order Completed', day(0), { order_id: 'o1', revenue: '100.00', currency: 'USD' }),
+      track('Order Refunded', day(1), { order_id: 'o1', total: '12,50' }),
+    ]);
+    expect(state.orders.revenue).toEqual({ USD: 10000 });
+  });
+
+  test('a refund is the shop acting, not the customer: it does not keep a customer from lapsing', () => {
+    const state = stateOf([
+      track('Order Completed', day(0), { order_id: 'o1', revenue: '100.00', currency: 'USD' }),
+      track('Order Refunded', day(100), { order_id: 'o1' }),
+    ]);
+    expect(state.lastActivityAt).toBe(day(0));
+  });
+});

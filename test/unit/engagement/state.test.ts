@@ -81,7 +81,7 @@ describe('folding', () => {
     expect(state.anonymousIds).toEqual(['a', 'b']);
   });
 
-  test('traits merge per key, later wins, identify traits over context traits', () => {
+  test('identify traits win per key; a later, stale context copy only fills keys never identified', () => {
     const state = foldEvents(
       'u1',
       [
@@ -92,11 +92,11 @@ describe('folding', () => {
       settings,
     );
     expect(state.traits).toStrictEqual({
-      name: 'Ada',
-      plan: 'pro',
-      nested: { keep: true },
       city: 'Bergen',
       age: 36,
+      name: 'Ada',
+      plan: 'free',
+      nested: { keep: true },
     });
   });
 
