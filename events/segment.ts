@@ -65,11 +65,16 @@ const instant = z
 
 const jsonObject = z.record(z.string(), z.unknown(), { error: expecting('an object') });
 
-const decimalText = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
+// Linear to match (no nested quantifiers), and only tried on short strings: an amount is never long.
+const decimalText = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+const maxAmountLength = 40;
 
 /** Segment clients send numbers, but shop plugins often send prices as strings ("69.90"). */
 const amount = z.preprocess(
-  (value) => (typeof value === 'string' && decimalText.test(value.trim()) ? Number(value) : value),
+  (value) =>
+    typeof value === 'string' && value.length <= maxAmountLength && decimalText.test(value.trim())
+      ? Number(value)
+      : value,
   z.number({ error: 'expected number' }),
 );
 

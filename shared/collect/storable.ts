@@ -2,22 +2,21 @@ import { fieldPath } from './validate.ts';
 
 /**
  * What DynamoDB cannot store must be refused at the door: accepted, it would fail its customer's
- * writes on every retry. DynamoDB numbers range over magnitudes from 1e-130 to below 1e126, map
- * keys must not be empty, documents nest at most 32 levels (of which rapport's own items take some),
- * and an integer beyond 2^53 would not survive the round trip through JavaScript exactly.
+ * writes on every retry. Numbers must survive the round trip through JavaScript exactly (at most
+ * 2^53) and DynamoDB (at least 1e-130), map keys must not be empty, and documents nest at most 32
+ * levels, of which rapport's own items take some.
  */
 export const maxNesting = 16;
-const largest = 1e125;
 const smallest = 1e-130;
 
 export function storableProblems(value: unknown, path: PropertyKey[] = [], depth = 0): string[] {
   if (typeof value === 'number') {
-    if (Number.isInteger(value) && !Number.isSafeInteger(value) && Math.abs(value) < 1e21) {
-      return [`${fieldPath(path)}: integer ${value} is too large to keep exactly: send it as a string`];
-    }
     const magnitude = Math.abs(value);
-    if (magnitude === 0 || (magnitude >= smallest && magnitude <= largest)) return [];
-    return [`${fieldPath(path)}: number ${value} is out of range: send magnitudes from 1e-130 to 1e125`];
+    if (magnitude > Number.MAX_SAFE_INTEGER) {
+      return [`${fieldPath(path)}: number ${value} is too large to keep exactly: send it as a string`];
+    }
+    if (magnitude === 0 || magnitude >= smallest) return [];
+    return [`${fieldPath(path)}: number ${value} is too small: send magnitudes of at least 1e-130 (or 0)`];
   }
   if (value === null || typeof value !== 'object') return [];
   if (depth > maxNesting) {
@@ -31,4 +30,19 @@ export function storableProblems(value: unknown, path: PropertyKey[] = [], depth
       ? [`${fieldPath(path) || 'event'}: has an empty key: name every field`]
       : storableProblems(item, [...path, key], depth + 1),
   );
+}
+
+/**
+ * Whether the value nests deeper than `limit`, found without recursion, so that a hostile document
+ * thousands of levels deep is refused instead of overflowing the stack.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return false;
 }

@@ -3,6 +3,7 @@ import { BadRequestError, type HttpError, PayloadTooLargeError } from '#shared/h
 import { eventBytes, eventTooLargeMessage, maxEventBytes } from './limits.ts';
 import { type CollectedEvent, mergeUnder, type Receipt, toIngestEvent } from './normalize.ts';
 import type { Envelope } from './request.ts';
+import { maxNesting, nestsDeeperThan } from './storable.ts';
 import { validateEvent } from './validate.ts';
 
 /** A refused event: its place in the request, its messageId when it had a usable one, and every reason. */
@@ -49,6 +50,9 @@ export function triageEvents(envelope: Envelope, receipt: Receipt): Triage {
  */
 function screenEvent(raw: unknown, envelope: Envelope, receipt: Receipt): Screened {
   if (!isJsonObject(raw)) return { errors: ['expected an event object'] };
+  if (nestsDeeperThan(raw, maxNesting) || nestsDeeperThan(envelope.context, maxNesting)) {
+    return { errors: [`nested more than ${maxNesting} levels deep: flatten it`] };
+  }
   if (
     envelope.route !== 'batch' &&
     raw.type !== undefined &&
@@ -57,7 +61,7 @@ function screenEvent(raw: unknown, envelope: Envelope, receipt: Receipt): Screen
   ) {
     return {
       errors: [
-        `type: expected "${envelope.route}" on /v1/${envelope.route}, got ${JSON.stringify(raw.type)}`,
+        `type: expected "${envelope.route}" on /v1/${envelope.route}, got ${typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 40)) : `a ${typeof raw.type}`}`,
       ],
     };
   }

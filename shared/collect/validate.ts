@@ -28,8 +28,17 @@ export function validateEvent(event: Record<string, unknown>): Validation {
     return { valid: false, errors: [`type: ${type === undefined ? `required, ${expected}` : expected}`] };
   }
   const parsed = segmentEventSchemas[type].safeParse(event);
-  const unstorable = storableProblems(event);
-  if (parsed.success && unstorable.length === 0) return { valid: true, event: parsed.data };
-  const errors = parsed.success ? [] : parsed.error.issues.map(describeIssue);
-  return { valid: false, errors: [...errors, ...unstorable] };
+  if (!parsed.success) return { valid: false, errors: capped(parsed.error.issues.map(describeIssue)) };
+  // Checked on what was parsed: numeric strings have become numbers by now.
+  const unstorable = storableProblems(parsed.data);
+  if (unstorable.length > 0) return { valid: false, errors: capped(unstorable) };
+  return { valid: true, event: parsed.data };
+}
+
+const maxErrorsPerEvent = 10;
+
+/** A few problems are enough to fix an event; thousands would only bloat the response. */
+function capped(errors: string[]): string[] {
+  if (errors.length <= maxErrorsPerEvent) return errors;
+  return [...errors.slice(0, maxErrorsPerEvent), `and ${errors.length - maxErrorsPerEvent} more problems`];
 }
