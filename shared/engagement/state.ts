@@ -113,15 +113,21 @@ export function foldEvents(
   events: Iterable<IngestEvent>,
   settings: EngagementSettings,
 ): EngagementState {
-  const timed = [...events].filter((event) => !Number.isNaN(millisOf(event.timestamp)));
+  return replayOrder(events).reduce(
+    (state, event) => foldEvent(state, event, settings),
+    emptyState(customerId),
+  );
+}
+
+/** The events a replay folds, in the order it folds them (see foldEvents). */
+export function replayOrder(events: Iterable<IngestEvent>): IngestEvent[] {
+  const timed = [...events].filter((event) => !Number.isNaN(millisOf(event.timestamp))).sort(compareEvents);
   const seen = new Set<string>();
-  let state = emptyState(customerId);
-  for (const event of timed.sort(compareEvents)) {
-    if (seen.has(event.messageId)) continue;
+  return timed.filter((event) => {
+    if (seen.has(event.messageId)) return false;
     seen.add(event.messageId);
-    state = foldEvent(state, event, settings);
-  }
-  return state;
+    return true;
+  });
 }
 
 /** Whether folding the event on top of the state is the same as replaying: it sorts after all of it. */

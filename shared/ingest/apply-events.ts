@@ -8,12 +8,12 @@ import {
   type EngagementState,
   emptyState,
   foldEvent,
-  foldEvents,
+  replayOrder,
   sortsAfterWatermark,
 } from '../engagement/state.ts';
 import { lifecycleTransitions } from '../engagement/transitions.ts';
 import { clearOutbox, type ProfileWrite, VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
-import { queryProfileEvents } from '../store/timeline.ts';
+import { queryPartitionEvents } from '../store/timeline.ts';
 import { type ResolvedProfile, resolveProfile } from './identity.ts';
 
 export interface TimelineWrite {
@@ -76,9 +76,10 @@ export async function applyEvents(
 
 /**
  * The fold of new events on a profile read before they were stored. Events that all sort after the
- * state's watermark are folded on top of it; anything else (a late event, a redelivery, a merge, a
- * retry after a conflict) replays the whole timeline, which is the definition of truth. The
- * lifecycle events the change causes go into the outbox, after any left over from an earlier writer.
+ * state's watermark are folded on top of it; anything else (a late event, a redelivery, members
+ * merged in and not folded yet, a retry after a conflict) replays the whole timeline, which is the
+ * definition of truth. The lifecycle events the new events cause go into the outbox, after any left
+ * over from an earlier writer.
  */
 export async function planFold(
   resolved: ResolvedProfile,
@@ -89,6 +90,7 @@ export async function planFold(
   const profile = resolved.profile;
   const before = profile?.state ?? emptyState(resolved.id);
   const members = profile?.members ?? [resolved.id];
+  const unfoldedMembers = members.some((member) => !profile?.foldedMembers.includes(member));
   const stored = writes
     .filter((write) => write.outcome === 'stored')
     .map((write) => write.event)
@@ -96,21 +98,92 @@ export async function planFold(
   const anyDuplicate = writes.some((write) => write.outcome === 'duplicate');
   const [first] = stored;
   const incremental =
-    !forceReplay && !anyDuplicate && first !== undefined && sortsAfterWatermark(before, first);
+    !forceReplay &&
+    !(profile && unfoldedMembers) &&
+    !anyDuplicate &&
+    first !== undefined &&
+    sortsAfterWatermark(before, first);
 
-  const after: EngagementState = incremental
-    ? stored.reduce((state, event) => foldEvent(state, event, settings), before)
-    : foldEvents(resolved.id, await queryProfileEvents(members), settings);
+  const { state: after, transitions } = incremental
+    ? foldStepwise(before, stored, settings)
+    : await replay(resolved.id, members, profile?.foldedMembers ?? [], writes, settings);
 
   const pending = profile?.outbox.events ?? [];
-  if (profile && isDeepStrictEqual(after, before)) {
+  if (profile && !unfoldedMembers && isDeepStrictEqual(after, before)) {
     return { kind: 'unchanged', id: profile.id, version: profile.version, pending };
   }
-  const outbox = { events: [...pending, ...lifecycleTransitions(before, after, settings)] };
   return {
     kind: 'write',
-    write: { id: resolved.id, members, state: after, outbox, expectedVersion: profile?.version ?? 0 },
+    write: {
+      id: resolved.id,
+      members,
+      foldedMembers: members,
+      state: after,
+      outbox: { events: [...pending, ...transitions] },
+      expectedVersion: profile?.version ?? 0,
+    },
   };
+}
+
+interface Folded {
+  state: EngagementState;
+  transitions: LifecycleEvent[];
+}
+
+/**
+ * Folds events one by one, noting the lifecycle events each one causes, so that a crossing is
+ * reported however the events were batched, and stamped with the event that caused it.
+ */
+function foldStepwise(
+  start: EngagementState,
+  events: readonly IngestEvent[],
+  settings: EngagementSettings,
+): Folded {
+  let state = start;
+  const transitions: LifecycleEvent[] = [];
+  for (const event of events) {
+    const next = foldEvent(state, event, settings);
+    transitions.push(...lifecycleTransitions(state, next, settings));
+    state = next;
+  }
+  return { state, transitions };
+}
+
+/**
+ * Replays every member's events. The lifecycle events to publish are those of the full history that
+ * the history already folded (the folded members' events, less the ones being applied) did not
+ * cause: ids are stable, so the difference is what these events changed.
+ */
+async function replay(
+  id: string,
+  members: readonly string[],
+  foldedMembers: readonly string[],
+  writes: readonly TimelineWrite[],
+  settings: EngagementSettings,
+): Promise<Folded> {
+  const partitions = await Promise.all(
+    members.map(async (member) => [member, await queryPartitionEvents(member)] as const),
+  );
+  const applying = new Set(writes.map((write) => write.event.messageId));
+  const earlier = partitions
+    .filter(([member]) => foldedMembers.includes(member))
+    .flatMap(([, events]) => events.filter((event) => !applying.has(event.messageId)));
+  const full = foldStepwise(
+    emptyState(id),
+    replayOrder(partitions.flatMap(([, events]) => events)),
+    settings,
+  );
+  const known = new Set(
+    foldStepwise(emptyState(id), replayOrder(earlier), settings).transitions.map(transitionId),
+  );
+  return {
+    state: full.state,
+    transitions: full.transitions.filter((event) => !known.has(transitionId(event))),
+  };
+}
+
+function transitionId(event: LifecycleEvent): string {
+  return event.detail.id;
 }
 
 /**

@@ -1,13 +1,11 @@
 import { emptyState } from '../engagement/state.ts';
 import {
-  emptyOutbox,
   getProfile,
   getProfiles,
   type LiveProfile,
   type StoredProfile,
   VersionConflictError,
-  writeLiveProfile,
-  writeRedirect,
+  writeMerge,
 } from '../store/profiles.ts';
 
 /**
@@ -75,40 +73,47 @@ export async function linkAnonymousId(
   userId: string,
   known?: ReadonlyMap<string, ResolvedProfile>,
 ): Promise<string | undefined> {
-  const anonymous = known?.get(anonymousId) ?? (await resolveProfile(anonymousId));
-  if (anonymous.id !== anonymousId) return undefined;
-  return mergeProfiles(anonymousId, userId, known);
+  return mergeProfiles(anonymousId, userId, known, { onlyIfUnlinked: true });
 }
 
 /**
  * Merge the profile of `fromId` into the profile of `intoId`, returning the surviving profile's id
- * when anything changed. `known` holds profiles the caller has just read. Its state is not recomputed here: the caller replays it afterwards.
+ * when anything changed. `known` holds profiles the caller has just read; a stale one only costs a
+ * retry. With `onlyIfUnlinked`, `fromId` is merged only while it is still a profile of its own:
+ * once it belongs to someone, it stays there.
  *
- * 1. Add the merged profile's partitions to the survivor's members.
- * 2. Turn the merged profile into a redirect.
- * The order matters: if the process dies between the steps, the survivor already reads the merged
- * events, and the redelivered message finishes the merge.
+ * The survivor (with the merged profile's members added) and the redirect are written in one
+ * transaction, each on the version read. The survivor's state is not recomputed here: its new
+ * members are not yet among its folded members, so its next fold replays (see planFold), whether
+ * or not this process lives to do it.
  */
 export async function mergeProfiles(
   fromId: string,
   intoId: string,
   known?: ReadonlyMap<string, ResolvedProfile>,
+  options: { onlyIfUnlinked?: boolean } = {},
 ): Promise<string | undefined> {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    // Profiles the caller has just read serve the first attempt; a stale one fails its write.
     const from = (attempt === 0 && known?.get(fromId)) || (await resolveProfile(fromId));
+    if (options.onlyIfUnlinked && from.id !== fromId) return undefined;
     const into = (attempt === 0 && known?.get(intoId)) || (await resolveProfile(intoId));
     if (from.id === into.id) return undefined;
+    const members = [
+      ...new Set([...(into.profile?.members ?? [into.id]), ...(from.profile?.members ?? [from.id])]),
+    ].sort();
+    const pending = [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])];
     try {
-      const fromMembers = from.profile?.members ?? [from.id];
-      const intoMembers = into.profile?.members ?? [into.id];
-      const members = [...new Set([...intoMembers, ...fromMembers])].sort();
-      if (!into.profile) {
-        await writeLiveProfile({ id: into.id, members, state: emptyState(into.id), outbox: emptyOutbox }, 0);
-      } else if (members.length !== intoMembers.length) {
-        await writeLiveProfile({ ...into.profile, members }, into.profile.version);
-      }
-      await writeRedirect(from.id, into.id, from.profile?.version ?? 0);
+      await writeMerge(
+        {
+          id: into.id,
+          members,
+          foldedMembers: into.profile?.foldedMembers ?? [],
+          state: into.profile?.state ?? emptyState(into.id),
+          outbox: { events: pending },
+          expectedVersion: into.profile?.version ?? 0,
+        },
+        { id: from.id, mergedInto: into.id, expectedVersion: from.profile?.version ?? 0 },
+      );
       return into.id;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;

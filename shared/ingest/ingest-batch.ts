@@ -61,15 +61,13 @@ export async function ingestBatch(
 
   const ids = parsed.flatMap(({ event }) => idsOf(event));
   let profiles = await resolveProfiles(ids);
-  const replay = new Set<string>();
   const linked: ParsedRecord[] = [];
   const linksDone = new Set<string>();
   for (const item of parsed) {
     try {
       const link = identityLink(item.event, profiles);
       if (link && !linksDone.has(link.key)) {
-        const survivor = await link.apply();
-        if (survivor) replay.add(survivor);
+        await link.apply();
         linksDone.add(link.key);
       }
       linked.push(item);
@@ -84,13 +82,7 @@ export async function ingestBatch(
   const outcomes = await storeGroups(groups, fail);
   const planned = await planGroups(
     groups.filter((group) => outcomes.has(group)),
-    (group) =>
-      planFold(
-        group.profile,
-        timelineWrites(group.items, outcomes.get(group)),
-        replay.has(group.profile.id),
-        settings,
-      ),
+    (group) => planFold(group.profile, timelineWrites(group.items, outcomes.get(group)), false, settings),
     fail,
   );
   const writes = planned.flatMap(({ plan }) => (plan.kind === 'write' ? [plan.write] : []));
@@ -102,7 +94,7 @@ export async function ingestBatch(
         await publishOutbox(plan.write.id, plan.write.outbox.events, plan.write.expectedVersion + 1);
       } else {
         const writes = timelineWrites(group.items, outcomes.get(group));
-        await applyEvents(group.profile, writes, replay.has(group.profile.id), settings, plan);
+        await applyEvents(group.profile, writes, false, settings, plan);
       }
     } catch (error) {
       fail(group.items, error);

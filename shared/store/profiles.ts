@@ -31,6 +31,11 @@ export interface LiveProfile {
   id: string;
   version: number;
   members: string[];
+  /**
+   * The members whose events the state holds. A merge adds members before their events are folded
+   * in; while the two differ, the next fold replays the timeline, even if the merging process died.
+   */
+  foldedMembers: string[];
   state: EngagementState;
   outbox: Outbox;
 }
@@ -88,6 +93,7 @@ function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
     id,
     version,
     members: item.members as string[],
+    foldedMembers: (item.foldedMembers as string[] | undefined) ?? [],
     state: item.state as EngagementState,
     outbox: { events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [] },
   };
@@ -161,6 +167,7 @@ function profileAttributes(write: Omit<ProfileWrite, 'expectedVersion'> & { expe
   return {
     version: write.expectedVersion + 1,
     members: write.members,
+    foldedMembers: write.foldedMembers,
     state: write.state,
     outbox: write.outbox,
   };
@@ -191,6 +198,40 @@ export async function clearOutbox(id: string, version: number): Promise<void> {
     recordCapacity('write', result.ConsumedCapacity);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * A merge in one transaction: the survivor, with the merged profile's members added, and the merged
+ * profile turned into a redirect to it. Each on the version it was read at, so that a merge never
+ * acts on a profile that changed meanwhile (merged elsewhere, or merged the other way round).
+ */
+export async function writeMerge(
+  survivor: ProfileWrite,
+  merged: { id: string; mergedInto: string; expectedVersion: number },
+): Promise<void> {
+  try {
+    const result = await dynamoClient().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: conditionalPutInput(survivor.id, profileAttributes(survivor), survivor.expectedVersion) },
+          {
+            Put: conditionalPutInput(
+              merged.id,
+              { version: merged.expectedVersion + 1, mergedInto: merged.mergedInto },
+              merged.expectedVersion,
+            ),
+          },
+        ],
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('write', result.ConsumedCapacity);
+  } catch (error) {
+    if (error instanceof TransactionCanceledException || error instanceof TransactionConflictException) {
+      throw new VersionConflictError(survivor.id);
+    }
+    throw error;
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { readCustomer, readTimeline } from '#shared/customers/read-customer.ts';
 import { defaultEngagementSettings } from '#shared/engagement/settings.ts';
+import { linkAnonymousId, resolveProfile } from '#shared/ingest/identity.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { identify, minutesAfterStart, page, track } from '../unit/engagement/events.ts';
 import { useEmulators } from './support.ts';
@@ -191,5 +192,127 @@ describe('identify links a visitor to a customer', () => {
     const ids = (events: typeof first) => new Set(events.map((event) => (event.detail as { id: string }).id));
     expect(ids(await published())).toEqual(ids(first));
     expect(ids(first).size).toBe(5);
+  });
+
+  it('never merges two customers who sign in on one device, in one batch or at the same time', async () => {
+    const visitor = visit('device-1', 'alice-1');
+    await ingest(visitor.before);
+    const bobSignIn = identify(
+      minutesAfterStart(4),
+      { email: 'bob@example.com' },
+      { userId: 'bob-1', anonymousId: 'device-1' },
+    );
+    await ingest([visitor.signUp, bobSignIn]);
+
+    const both = visit('device-2', 'alice-2');
+    await ingest(both.before);
+    const bob2 = identify(
+      minutesAfterStart(4),
+      { email: 'bob2@example.com' },
+      { userId: 'bob-2', anonymousId: 'device-2' },
+    );
+    await Promise.all([ingest([both.signUp]), ingest([bob2])]);
+
+    for (const [alice, bob] of [
+      ['alice-1', 'bob-1'],
+      ['alice-2', 'bob-2'],
+    ] as const) {
+      expect((await resolveProfile(alice)).id).toBe(alice);
+      expect((await resolveProfile(bob)).id).toBe(bob);
+      const views = [await readCustomer(alice, now, settings), await readCustomer(bob, now, settings)];
+      expect(views.map((view) => view.web.productViews).sort()).toEqual([0, 1]);
+    }
+    expect((await readCustomer('device-1', now, settings)).customerId).toBe('alice-1');
+  });
+
+  it('merges opposite aliases racing each other into one customer, without a redirect loop', async () => {
+    const a = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'loop-a', revenue: 1, currency: 'USD' },
+      { userId: 'loop-a' },
+    );
+    const b = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'loop-b', revenue: 2, currency: 'USD' },
+      { userId: 'loop-b' },
+    );
+    await ingest([a], [b]);
+    const alias = (previousId: string, userId: string, messageId: string): IngestEvent => ({
+      messageId,
+      type: 'alias',
+      previousId,
+      userId,
+      timestamp: minutesAfterStart(2),
+      receivedAt: minutesAfterStart(2),
+      source: 'shop',
+    });
+    await Promise.all([
+      ingest([alias('loop-a', 'loop-b', 'loop-1')]),
+      ingest([alias('loop-b', 'loop-a', 'loop-2')]),
+    ]);
+    const [viaA, viaB] = [
+      await readCustomer('loop-a', now, settings),
+      await readCustomer('loop-b', now, settings),
+    ];
+    expect(viaA.customerId).toBe(viaB.customerId);
+    expect(viaA.orders).toMatchObject({ count: 2, revenue: { USD: '3.00' } });
+  });
+
+  it('folds a merged visitor in even when the process died between the merge and the fold', async () => {
+    const journey = visit('visitor-crash', 'customer-crash');
+    await ingest(journey.before);
+    await linkAnonymousId('visitor-crash', 'customer-crash');
+    await ingest([journey.signUp]);
+    const state = await readCustomer('customer-crash', now, settings);
+    expect(state.web.productViews).toBe(1);
+    expect(state.firstTouch).toMatchObject({ source: 'banner' });
+  });
+
+  it('publishes every crossing however the events were batched, stamped with the event that caused it', async () => {
+    const reader = { userId: 'reader-1' };
+    const open = (minute: number) => track('Email Opened', minutesAfterStart(minute), {}, reader);
+    await ingest([open(1), open(2), open(3), open(4)]);
+    const fifth = open(5);
+    await ingest([fifth, track('Email Link Clicked', minutesAfterStart(6), {}, reader)]);
+
+    const buyer = { userId: 'buyer-1' };
+    const small = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'b-1', revenue: 50, currency: 'USD' },
+      buyer,
+    );
+    const big = track(
+      'Order Completed',
+      minutesAfterStart(2),
+      { order_id: 'b-2', revenue: 600, currency: 'USD' },
+      buyer,
+    );
+    const refund = track('Order Refunded', minutesAfterStart(3), { order_id: 'b-2' }, buyer);
+    await ingest([small], [big, refund]);
+
+    await env.bus.settled();
+    const published = (customerId: string) =>
+      env.bus
+        .events()
+        .filter((event) => (event.detail as { customerId?: string }).customerId === customerId)
+        .map((event) => ({ type: event['detail-type'], detail: event.detail as Record<string, unknown> }));
+    const ignored = published('reader-1');
+    expect(ignored.map((event) => event.type)).toEqual(['Newsletter Ignored']);
+    expect(ignored[0]?.detail.at).toBe(fifth.timestamp);
+    expect(
+      published('buyer-1')
+        .map((event) => `${event.type} ${String(event.detail.to ?? event.detail.threshold ?? '')}`)
+        .sort(),
+    ).toEqual([
+      'Customer Tier Changed bronze',
+      'Customer Tier Changed bronze',
+      'Customer Tier Changed silver',
+      'First Order Placed ',
+      'Spend Threshold Crossed 100.00',
+      'Spend Threshold Crossed 500.00',
+    ]);
   });
 });

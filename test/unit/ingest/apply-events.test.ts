@@ -21,7 +21,7 @@ import {
   sortsAfterWatermark,
 } from '#shared/engagement/state.ts';
 import { lifecycleTransitions } from '#shared/engagement/transitions.ts';
-import { applyEvents, type TimelineWrite } from '#shared/ingest/apply-events.ts';
+import { applyEvents, planFold, type TimelineWrite } from '#shared/ingest/apply-events.ts';
 import { emptyOutbox, type LiveProfile, type Outbox } from '#shared/store/profiles.ts';
 import { minutesAfterStart as at, page, track } from '../engagement/events.ts';
 import { useTestRuntime } from '../support/runtime-env.ts';
@@ -75,6 +75,7 @@ function profileOf(events: IngestEvent[], version: number, outbox: Outbox = empt
     id: 'u1',
     version,
     members: ['u1'],
+    foldedMembers: ['u1'],
     state: foldEvents('u1', events, settings),
     outbox,
   };
@@ -98,7 +99,15 @@ function conditionFailed() {
 
 function statePut(state: EngagementState, expectedVersion: number, outbox: Outbox) {
   return {
-    Item: { pk: 'c#u1', sk: 'state', version: expectedVersion + 1, members: ['u1'], state, outbox },
+    Item: {
+      pk: 'c#u1',
+      sk: 'state',
+      version: expectedVersion + 1,
+      members: ['u1'],
+      foldedMembers: ['u1'],
+      state,
+      outbox,
+    },
     ...(expectedVersion === 0
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
       : {
@@ -163,8 +172,8 @@ describe('applyEvents: incremental or replay', () => {
     );
   });
 
-  it('replays every member partition when told to (after a merge)', async () => {
-    const profile = { ...profileOf([view], 2), members: ['a1', 'u1'] };
+  it('replays every member partition when told to', async () => {
+    const profile = { ...profileOf([view], 2), members: ['a1', 'u1'], foldedMembers: ['a1', 'u1'] };
     const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1' };
     timeline.set('c#a1', [anonymousVisit]);
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), true, settings);
@@ -172,8 +181,31 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({
         members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
         state: foldEvents('u1', [anonymousVisit, view, later], settings),
       }),
+    });
+  });
+
+  it('replays every member partition after a merge, though the new events sort after the watermark', async () => {
+    // a1 was merged into u1 (members) and its events are not in the state yet (foldedMembers).
+    const profile = { ...profileOf([view], 2), members: ['a1', 'u1'], foldedMembers: ['u1'] };
+    const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1' };
+    timeline.set('c#a1', [anonymousVisit]);
+    expect(sortsAfterWatermark(profile.state, later)).toBe(true);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'c#a1', ':prefix': 'e#' },
+    });
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      Item: expect.objectContaining({
+        version: 3,
+        members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
+        state: foldEvents('u1', [anonymousVisit, view, later], settings),
+      }),
+      ExpressionAttributeValues: { ':expected': 2 },
     });
   });
 
@@ -194,7 +226,15 @@ describe('applyEvents: version conflicts', () => {
     dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
     const fresh = foldEvents('u1', [visit, view], settings);
     dynamo.on(GetCommand).resolves({
-      Item: { pk: 'c#u1', sk: 'state', version: 3, members: ['u1'], state: fresh, outbox: emptyOutbox },
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 3,
+        members: ['u1'],
+        foldedMembers: ['u1'],
+        state: fresh,
+        outbox: emptyOutbox,
+      },
     });
     await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
@@ -228,7 +268,15 @@ describe('applyEvents: version conflicts', () => {
     expect(foldEvent(fresh, order, settings)).not.toEqual(fresh);
     dynamo.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
     dynamo.on(GetCommand).resolves({
-      Item: { pk: 'c#u1', sk: 'state', version: 3, members: ['u1'], state: fresh, outbox: emptyOutbox },
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 3,
+        members: ['u1'],
+        foldedMembers: ['u1'],
+        state: fresh,
+        outbox: emptyOutbox,
+      },
     });
     await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
@@ -248,6 +296,7 @@ describe('applyEvents: version conflicts', () => {
         sk: 'state',
         version: 3,
         members: ['u1'],
+        foldedMembers: ['u1'],
         state: foldEvents('u1', [visit, concurrent], settings),
         outbox: emptyOutbox,
       },
@@ -271,6 +320,7 @@ describe('applyEvents: version conflicts', () => {
         sk: 'state',
         version: 2,
         members: ['u1'],
+        foldedMembers: ['u1'],
         state: profile.state,
         outbox: emptyOutbox,
       },
@@ -361,10 +411,123 @@ describe('applyEvents: lifecycle events and the outbox', () => {
         return {};
       });
     dynamo.on(GetCommand).resolves({
-      Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state: before, outbox: emptyOutbox },
+      Item: {
+        pk: 'c#u1',
+        sk: 'state',
+        version: 2,
+        members: ['u1'],
+        foldedMembers: ['u1'],
+        state: before,
+        outbox: emptyOutbox,
+      },
     });
     await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
     expect(effects).toEqual(['conflict', 'write state', 'publish', 'clear outbox']);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
+  });
+});
+
+describe('planFold: members merged in and not folded yet', () => {
+  const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1', messageId: 'm-a1-visit' };
+
+  /** u1 as a merge leaves it: a1 among its members, not among the members its state holds. */
+  function merged(events: IngestEvent[], version: number): LiveProfile {
+    return { ...profileOf(events, version), members: ['a1', 'u1'], foldedMembers: ['u1'] };
+  }
+
+  it('replays every member partition, though the new events sort after the watermark', async () => {
+    const profile = merged([visit, view], 4);
+    timeline.set('c#a1', [anonymousVisit]);
+    const plan = await planFold({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(plan).toEqual({
+      kind: 'write',
+      write: {
+        id: 'u1',
+        members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
+        state: foldEvents('u1', [visit, anonymousVisit, view, later], settings),
+        outbox: { events: [] },
+        expectedVersion: 4,
+      },
+    });
+  });
+
+  it('replays and writes when no event is new (a redelivery after the merge)', async () => {
+    const profile = merged([visit, view], 4);
+    timeline.set('c#a1', [anonymousVisit]);
+    const plan = await planFold(
+      { id: 'u1', profile },
+      [{ event: view, outcome: 'duplicate' }],
+      false,
+      settings,
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(plan).toMatchObject({
+      kind: 'write',
+      write: {
+        foldedMembers: ['a1', 'u1'],
+        state: foldEvents('u1', [visit, anonymousVisit, view], settings),
+        expectedVersion: 4,
+      },
+    });
+  });
+
+  it('writes even when the replay leaves the state as it was, to record the members as folded', async () => {
+    // a1 had no events of its own: the replay changes nothing but foldedMembers.
+    const profile = merged([visit, view], 4);
+    const plan = await planFold(
+      { id: 'u1', profile },
+      [{ event: view, outcome: 'duplicate' }],
+      false,
+      settings,
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(plan).toEqual({
+      kind: 'write',
+      write: {
+        id: 'u1',
+        members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
+        state: profile.state,
+        outbox: { events: [] },
+        expectedVersion: 4,
+      },
+    });
+  });
+
+  it('replays a profile stored before folded members were recorded, once', async () => {
+    const legacy = { ...profileOf([visit, view], 4), foldedMembers: [] };
+    const plan = await planFold(
+      { id: 'u1', profile: legacy },
+      [{ event: view, outcome: 'duplicate' }],
+      false,
+      settings,
+    );
+    expect(plan).toMatchObject({ kind: 'write', write: { foldedMembers: ['u1'], state: legacy.state } });
+    const folded = profileOf([visit, view], 5);
+    const again = await planFold(
+      { id: 'u1', profile: folded },
+      [{ event: view, outcome: 'duplicate' }],
+      false,
+      settings,
+    );
+    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: [] });
+  });
+
+  it('keeps the outbox left over and adds the transitions the merged events cause', async () => {
+    const profile = { ...merged([visit], 4), outbox: { events: [] } };
+    const anonymousOrder = { ...order, userId: undefined, anonymousId: 'a1' };
+    timeline.set('c#a1', [anonymousOrder]);
+    const plan = await planFold({ id: 'u1', profile }, [], false, settings);
+    const after = foldEvents('u1', [visit, anonymousOrder], settings);
+    expect(plan).toMatchObject({
+      kind: 'write',
+      write: {
+        foldedMembers: ['a1', 'u1'],
+        state: after,
+        outbox: { events: lifecycleTransitions(profile.state, after, settings) },
+      },
+    });
   });
 });

@@ -13,6 +13,8 @@ import {
   type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -26,6 +28,7 @@ import { defaultEngagementSettings as settings } from '#shared/engagement/settin
 import { emptyState, foldEvents } from '#shared/engagement/state.ts';
 import { minutesAfterStart as at, identify, page } from '../engagement/events.ts';
 import { testRuntimeEnv, useTestRuntime } from '../support/runtime-env.ts';
+import { conditionHolds, transactPuts } from './fake-conditions.ts';
 
 const table = testRuntimeEnv.RAPPORT_TABLE;
 const dlqUrl = testRuntimeEnv.RAPPORT_INGEST_DLQ_URL;
@@ -49,23 +52,6 @@ function conditionFailed() {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
 
-/** The conditions the ingest code writes with, evaluated as DynamoDB would. */
-function conditionHolds(input: PutCommandInput, old: Record<string, unknown> | undefined): boolean {
-  const values = input.ExpressionAttributeValues ?? {};
-  switch (input.ConditionExpression) {
-    case undefined:
-      return true;
-    case 'attribute_not_exists(pk)':
-      return old === undefined;
-    case 'version = :expected':
-      return old !== undefined && old.version === values[':expected'];
-    case 'atMillis > :at':
-      return old !== undefined && Number(old.atMillis) > Number(values[':at']);
-    default:
-      throw new Error(`unexpected condition ${input.ConditionExpression}`);
-  }
-}
-
 beforeEach(() => {
   // Every customer is new unless a test stores something: no profile, nothing on the timeline yet.
   items = new Map();
@@ -86,6 +72,12 @@ beforeEach(() => {
     items.set(keyOf(item), item);
     return {};
   });
+  dynamo.on(TransactWriteCommand).callsFake((input: TransactWriteCommandInput) =>
+    transactPuts(input, {
+      get: (item) => items.get(keyOf(item)),
+      set: (item) => items.set(keyOf(item), item),
+    }),
+  );
   dynamo.on(UpdateCommand).resolves({});
   dynamo.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const partition = String(input.ExpressionAttributeValues?.[':pk']);
@@ -282,17 +274,35 @@ describe('ingest handler: records that are ingested', () => {
     expect(profileReads()).toEqual([['u1', 'u2', 'a3']]);
     expect(dynamo).toHaveReceivedCommandTimes(BatchGetCommand, 2);
     expect(timelineRequests()).toEqual([['c#u1 e#m-visit', 'c#u2 e#m-u2', 'c#a3 e#m-a3']]);
+    // The new states are written together, each on condition that no profile exists yet.
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
+      TransactItems: ['u1', 'u2', 'a3'].map((id) => ({
+        Put: expect.objectContaining({
+          Item: expect.objectContaining({
+            pk: `c#${id}`,
+            sk: 'state',
+            version: 1,
+            members: [id],
+            foldedMembers: [id],
+          }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      })),
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     for (const id of ['u1', 'u2', 'a3']) {
-      expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-        Item: expect.objectContaining({ pk: `c#${id}`, sk: 'state', version: 1 }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      });
+      expect(items.get(`c#${id} state`)).toMatchObject({ version: 1, members: [id], foldedMembers: [id] });
     }
   });
 
   it('files a merged visitor’s event under the visitor’s id and folds it into the customer it joined', async () => {
     storeProfile('a1', { version: 2, mergedInto: 'u1' });
-    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
+    storeProfile('u1', {
+      version: 3,
+      members: ['a1', 'u1'],
+      foldedMembers: ['a1', 'u1'],
+      state: emptyState('u1'),
+    });
     const anonymous = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-anonymous' });
     const result = await handler(batch(record('q-anonymous', JSON.stringify(anonymous))));
     expect(result).toEqual({ batchItemFailures: [] });
@@ -314,29 +324,96 @@ describe('ingest handler: records that are ingested', () => {
     );
     const result = await handler(batch(record('q-identify', JSON.stringify(signUp))));
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-      Item: { pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' },
+    // The merge is one transaction: u1 created with a1 among its members (not folded yet), and a1
+    // turned into a redirect, each on condition that it did not exist.
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
+      TransactItems: [
+        {
+          Put: expect.objectContaining({
+            Item: {
+              pk: 'c#u1',
+              sk: 'state',
+              version: 1,
+              members: ['a1', 'u1'],
+              foldedMembers: [],
+              state: emptyState('u1'),
+              outbox: { events: [] },
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        },
+        {
+          Put: expect.objectContaining({
+            Item: { pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        },
+      ],
     });
     // The profiles are read again after the merge, so the state is written at the version it made.
     expect(profileReads()).toEqual([
       ['u1', 'a1'],
       ['u1', 'a1'],
     ]);
-    expect(dynamo).toHaveReceivedLastCommandWith(PutCommand, {
+    // The identify sorts after the empty state's watermark, yet a1 is not folded: the fold replays
+    // both partitions.
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'c#a1', ':prefix': 'e#' },
+    });
+    const state = foldEvents('u1', [earlierVisit, signUp], settings);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       Item: expect.objectContaining({
         pk: 'c#u1',
         version: 2,
         members: ['a1', 'u1'],
-        state: foldEvents('u1', [earlierVisit, signUp], settings),
+        foldedMembers: ['a1', 'u1'],
+        state,
       }),
       ExpressionAttributeValues: { ':expected': 1 },
     });
-    expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 3);
+    expect(items.get('c#u1 state')).toMatchObject({ version: 2, foldedMembers: ['a1', 'u1'], state });
+    expect(items.get('c#a1 state')).toEqual({ pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' });
+  });
+
+  it('finishes the fold of a merge whose process died before folding, with the next event', async () => {
+    // A merge landed (a1 is among u1's members) but its fold never happened: u1's state lacks a1's visit.
+    const earlierVisit = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-earlier' });
+    items.set('c#a1 e#m-earlier', { pk: 'c#a1', sk: 'e#m-earlier', atMillis: 0, event: earlierVisit });
+    const signUp = identify(at(1), {}, { messageId: 'm-identify' });
+    items.set('c#u1 e#m-identify', { pk: 'c#u1', sk: 'e#m-identify', atMillis: 60_000, event: signUp });
+    storeProfile('a1', { version: 1, mergedInto: 'u1' });
+    storeProfile('u1', {
+      version: 2,
+      members: ['a1', 'u1'],
+      foldedMembers: ['u1'],
+      state: foldEvents('u1', [signUp], settings),
+      outbox: { events: [] },
+    });
+    const next = page(at(5), {}, { messageId: 'm-next' });
+    const result = await handler(batch(record('q-next', JSON.stringify(next))));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
+      Item: expect.objectContaining({
+        pk: 'c#u1',
+        version: 3,
+        members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
+        state: foldEvents('u1', [earlierVisit, signUp, next], settings),
+      }),
+      ExpressionAttributeValues: { ':expected': 2 },
+    });
   });
 
   it('makes no merge writes for a visitor already linked to the customer', async () => {
     storeProfile('a1', { version: 2, mergedInto: 'u1' });
-    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
+    storeProfile('u1', {
+      version: 3,
+      members: ['a1', 'u1'],
+      foldedMembers: ['a1', 'u1'],
+      state: emptyState('u1'),
+    });
     const signIn = identify(
       at(1),
       { email: 'ada@shop.example' },
@@ -355,7 +432,12 @@ describe('ingest handler: records that are ingested', () => {
 
   it('leaves a visitor with the customer it joined first when another customer signs in on its device', async () => {
     storeProfile('a1', { version: 2, mergedInto: 'u1' });
-    storeProfile('u1', { version: 3, members: ['a1', 'u1'], state: emptyState('u1') });
+    storeProfile('u1', {
+      version: 3,
+      members: ['a1', 'u1'],
+      foldedMembers: ['a1', 'u1'],
+      state: emptyState('u1'),
+    });
     const other = identify(at(1), {}, { userId: 'u2', anonymousId: 'a1', messageId: 'm-other' });
     const result = await handler(batch(record('q-other', JSON.stringify(other))));
     expect(result).toEqual({ batchItemFailures: [] });
@@ -367,6 +449,31 @@ describe('ingest handler: records that are ingested', () => {
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'c#u2', sk: 'state', version: 1, members: ['u2'] }),
     });
+  });
+
+  it('gives a shared device to the first customer who signs in on it, in one batch or at the same time', async () => {
+    const signIn = (userId: string, device: string) =>
+      identify(at(1), {}, { userId, anonymousId: device, messageId: `m-${userId}-${device}` });
+    const oneBatch = await handler(
+      batch(
+        record('q-alice-1', JSON.stringify(signIn('alice', 'dev-1'))),
+        record('q-bob-1', JSON.stringify(signIn('bob', 'dev-1'))),
+      ),
+    );
+    const concurrent = await Promise.all([
+      handler(batch(record('q-alice-2', JSON.stringify(signIn('alice2', 'dev-2'))))),
+      handler(batch(record('q-bob-2', JSON.stringify(signIn('bob2', 'dev-2'))))),
+    ]);
+    for (const result of [oneBatch, ...concurrent]) expect(result).toEqual({ batchItemFailures: [] });
+
+    expect(items.get('c#dev-1 state')).toMatchObject({ mergedInto: 'alice' });
+    expect(items.get('c#alice state')).toMatchObject({ members: ['alice', 'dev-1'] });
+    expect(items.get('c#bob state')).toMatchObject({ members: ['bob'], foldedMembers: ['bob'] });
+    const owner = String(items.get('c#dev-2 state')?.mergedInto);
+    const other = owner === 'alice2' ? 'bob2' : 'alice2';
+    expect(['alice2', 'bob2']).toContain(owner);
+    expect(items.get(`c#${owner} state`)).toMatchObject({ members: [owner, 'dev-2'] });
+    expect(items.get(`c#${other} state`)).toMatchObject({ members: [other], foldedMembers: [other] });
   });
 });
 

@@ -1,5 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,9 +16,11 @@ import {
   getProfiles,
   VersionConflictError,
   writeLiveProfile,
+  writeMerge,
   writeRedirect,
 } from '#shared/store/profiles.ts';
 import { useTestRuntime } from '../support/runtime-env.ts';
+import { transactionCancelled } from './fake-conditions.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 useTestRuntime([dynamo]);
@@ -21,7 +29,13 @@ beforeEach(() => {
   dynamo.on(PutCommand).resolves({});
 });
 
-const profile = { id: 'u1', members: ['a1', 'u1'], state: emptyState('u1'), outbox: emptyOutbox };
+const profile = {
+  id: 'u1',
+  members: ['a1', 'u1'],
+  foldedMembers: ['a1', 'u1'],
+  state: emptyState('u1'),
+  outbox: emptyOutbox,
+};
 
 function conditionFailed() {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -37,6 +51,7 @@ describe('writeLiveProfile', () => {
         sk: 'state',
         version: 1,
         members: ['a1', 'u1'],
+        foldedMembers: ['a1', 'u1'],
         state: profile.state,
         outbox: emptyOutbox,
       },
@@ -90,8 +105,87 @@ describe('writeRedirect', () => {
   });
 });
 
+describe('writeMerge', () => {
+  const survivor = { ...profile, foldedMembers: ['u1'], expectedVersion: 3 };
+
+  it('writes the survivor and the redirect in one transaction, each on the version it read', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 });
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
+      TransactItems: [
+        {
+          Put: {
+            TableName: 'rapport-test',
+            Item: {
+              pk: 'c#u1',
+              sk: 'state',
+              version: 4,
+              members: ['a1', 'u1'],
+              foldedMembers: ['u1'],
+              state: profile.state,
+              outbox: emptyOutbox,
+            },
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': 3 },
+          },
+        },
+        {
+          Put: {
+            TableName: 'rapport-test',
+            Item: { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' },
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': 2 },
+          },
+        },
+      ],
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('requires profiles read as absent to be absent still', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    await writeMerge(
+      { ...survivor, members: ['a1', 'u1'], foldedMembers: [], expectedVersion: 0 },
+      { id: 'a1', mergedInto: 'u1', expectedVersion: 0 },
+    );
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(items.map((item) => item.Put?.ConditionExpression)).toEqual([
+      'attribute_not_exists(pk)',
+      'attribute_not_exists(pk)',
+    ]);
+    expect(items.map((item) => item.Put?.Item?.version)).toEqual([1, 1]);
+    expect(items.map((item) => item.Put?.ExpressionAttributeValues)).toEqual([undefined, undefined]);
+  });
+
+  it('is a VersionConflictError when either condition fails or the transaction conflicts', async () => {
+    const failures = [
+      transactionCancelled(['None', 'ConditionalCheckFailed']),
+      transactionCancelled(['ConditionalCheckFailed', 'None']),
+      new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} }),
+    ];
+    for (const failure of failures) {
+      dynamo.on(TransactWriteCommand).rejects(failure);
+      const attempt = writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 });
+      await expect(attempt).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(attempt).rejects.toThrow('profile u1 changed while it was being updated');
+    }
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, failures.length);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  });
+
+  it('lets any other error through as it is', async () => {
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    dynamo.on(TransactWriteCommand).rejects(throttled);
+    await expect(writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 })).rejects.toBe(
+      throttled,
+    );
+  });
+});
+
 describe('getProfile', () => {
-  it('reads a live profile strongly consistently, with an empty outbox when none was stored', async () => {
+  it('reads a live profile strongly consistently, with an empty outbox and no folded members when none were stored', async () => {
     dynamo.on(GetCommand).resolves({
       Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state: emptyState('u1') },
     });
@@ -100,6 +194,7 @@ describe('getProfile', () => {
       id: 'u1',
       version: 2,
       members: ['u1'],
+      foldedMembers: [],
       state: emptyState('u1'),
       outbox: emptyOutbox,
     });
@@ -130,7 +225,14 @@ describe('getProfiles', () => {
       Responses: {
         'rapport-test': [
           { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' },
-          { pk: 'c#u1', sk: 'state', version: 2, members: ['a1', 'u1'], state: emptyState('u1') },
+          {
+            pk: 'c#u1',
+            sk: 'state',
+            version: 2,
+            members: ['a1', 'u1'],
+            foldedMembers: ['u1'],
+            state: emptyState('u1'),
+          },
         ],
       },
     });
@@ -154,6 +256,7 @@ describe('getProfiles', () => {
         id: 'u1',
         version: 2,
         members: ['a1', 'u1'],
+        foldedMembers: ['u1'],
         state: emptyState('u1'),
         outbox: emptyOutbox,
       },

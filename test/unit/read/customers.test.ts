@@ -53,6 +53,7 @@ function storeCustomer() {
       sk: 'state',
       version: 3,
       members: ['a1', 'u1'],
+      foldedMembers: ['a1', 'u1'],
       state: foldEvents('u1', events, defaultEngagementSettings),
       outbox: { events: [] },
     },
