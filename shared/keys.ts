@@ -88,6 +88,7 @@ export async function revokeKey(
 }
 
 const cacheMillis = 60_000;
+const maxCachedKeys = 1_000;
 const cache = new Map<string, { key: ApiKey | undefined; until: number }>();
 
 /**
@@ -102,6 +103,8 @@ export async function findKey(presented: string, nowMillis: number): Promise<Api
     new GetCommand({ TableName: runtimeConfig().RAPPORT_TABLE, Key: { pk: keyPartition, sk: hash } }),
   );
   const key = result.Item && !result.Item.revokedAt ? toApiKey(result.Item) : undefined;
+  // Bounded, so that requests with made-up keys cannot grow it: the oldest entry goes first.
+  if (cache.size >= maxCachedKeys) cache.delete(cache.keys().next().value ?? hash);
   cache.set(hash, { key, until: nowMillis + cacheMillis });
   return key;
 }

@@ -55,7 +55,20 @@ function typeFields(event: SegmentEvent): Partial<CollectedEvent> {
  * 2. the client's messageId, or one derived from the content;
  * 3. receivedAt and the write key's source.
  */
-export function toIngestEvent(event: SegmentEvent, receipt: Receipt, batchSentAt?: string): Normalized {
+/** How far ahead of the receive time an event may be stamped; further is a client clock to fix. */
+export const maxFutureMillis = 24 * 60 * 60 * 1000;
+
+/**
+ * `position` is the event's place in its request: two identical events of one request that carry
+ * neither a messageId nor a timestamp are two events (two views of one product), while a retry of
+ * the whole request still derives the same ids.
+ */
+export function toIngestEvent(
+  event: SegmentEvent,
+  receipt: Receipt,
+  batchSentAt?: string,
+  position = 0,
+): Normalized {
   const clientTime = event.timestamp ?? event.originalTimestamp;
   const sentAt = event.sentAt ?? batchSentAt;
   const eventTime = correctedEventTime(
@@ -73,10 +86,19 @@ export function toIngestEvent(event: SegmentEvent, receipt: Receipt, batchSentAt
       ],
     };
   }
+  if (eventTime > receipt.receivedAtMillis + maxFutureMillis) {
+    return {
+      normalized: false,
+      errors: [
+        `timestamp: ${timestamp} is more than a day after the request arrived (${receivedAt}): check the client's clock, or send sentAt so that rapport can correct it`,
+      ],
+    };
+  }
+  const anchored = clientTime === undefined ? { ...event, position } : event;
   return {
     normalized: true,
     event: {
-      messageId: event.messageId ?? deriveMessageId(event),
+      messageId: event.messageId ?? deriveMessageId(anchored),
       type: event.type,
       userId: event.userId,
       anonymousId: event.anonymousId,

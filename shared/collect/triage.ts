@@ -29,7 +29,7 @@ type Screened = { accepted: CollectedEvent } | { errors: string[]; oversized?: t
 export function triageEvents(envelope: Envelope, receipt: Receipt): Triage {
   const triage: Triage = { accepted: [], rejected: [], oversized: 0 };
   envelope.events.forEach((raw, index) => {
-    const screened = screenEvent(raw, envelope, receipt);
+    const screened = screenEvent(raw, index, envelope, receipt);
     if ('accepted' in screened) {
       triage.accepted.push(screened.accepted);
       return;
@@ -48,7 +48,7 @@ export function triageEvents(envelope: Envelope, receipt: Receipt): Triage {
  * 4. the schema of its type;
  * 5. the queued form, with the corrected time and a messageId.
  */
-function screenEvent(raw: unknown, envelope: Envelope, receipt: Receipt): Screened {
+function screenEvent(raw: unknown, index: number, envelope: Envelope, receipt: Receipt): Screened {
   if (!isJsonObject(raw)) return { errors: ['expected an event object'] };
   if (nestsDeeperThan(raw, maxNesting) || nestsDeeperThan(envelope.context, maxNesting)) {
     return { errors: [`nested more than ${maxNesting} levels deep: flatten it`] };
@@ -74,7 +74,7 @@ function screenEvent(raw: unknown, envelope: Envelope, receipt: Receipt): Screen
   if (bytes > maxEventBytes) return { errors: [eventTooLargeMessage(bytes)], oversized: true };
   const validation = validateEvent(event);
   if (!validation.valid) return { errors: validation.errors };
-  const normalized = toIngestEvent(validation.event, receipt, envelope.sentAt);
+  const normalized = toIngestEvent(validation.event, receipt, envelope.sentAt, index);
   return normalized.normalized ? { accepted: normalized.event } : { errors: normalized.errors };
 }
 

@@ -92,6 +92,15 @@ describe('findKey', () => {
     expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1);
   });
 
+  it('keeps at most a thousand keys, so made-up keys cannot grow it: the oldest is looked up again', async () => {
+    for (let index = 0; index <= 1_000; index++) await findKey(`wk_made-up-${index}`, t0);
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1_001);
+    await findKey('wk_made-up-1000', t0);
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1_001);
+    await findKey('wk_made-up-0', t0);
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1_002);
+  });
+
   it('asks DynamoDB again after clearKeyCache, and then sees a revocation', async () => {
     await expect(findKey(shopKey, t0)).resolves.toBeDefined();
     dynamo.on(GetCommand).resolves({ Item: item({ ...shop, revokedAt: '2024-05-01T12:00:01.000Z' }) });

@@ -181,6 +181,14 @@ describe('auth', () => {
     expect(body.error).toMatch(/^missing write key: send the write key as the HTTP Basic username/);
   });
 
+  it('is a 401 before anything else is said about a body without a key', async () => {
+    for (const body of [{ batch: 'not a list' }, { batch: [] }]) {
+      const { status, body: answer } = await post({ body, headers: { authorization: '' } });
+      expect(status).toBe(401);
+      expect(answer.error).toMatch(/^missing write key/);
+    }
+  });
+
   it('is a 401 for an unknown key', async () => {
     const { status, body } = await post({
       body: { batch: [track] },

@@ -175,6 +175,23 @@ describe('rejections', () => {
     ]);
   });
 
+  it('reject an event stamped more than a day ahead of its arrival, naming timestamp', () => {
+    const ahead = new Date(receivedAtMillis + 25 * 60 * 60 * 1000).toISOString();
+    const { accepted, rejected } = triage({
+      batch: [{ ...track, messageId: 'future', timestamp: ahead }, track],
+    });
+    expect(accepted.map((event) => event.messageId)).toEqual(['m1']);
+    expect(rejected[0]?.errors[0]).toMatch(/^timestamp: .* is more than a day after the request arrived/);
+  });
+
+  it('tell apart identical events of one request that carry neither messageId nor timestamp', () => {
+    const { messageId: _id, timestamp: _at, ...bare } = track as Record<string, unknown>;
+    const first = triage({ batch: [bare, bare] }).accepted.map((event) => event.messageId);
+    expect(new Set(first).size).toBe(2);
+    const retried = triage({ batch: [bare, bare] }).accepted.map((event) => event.messageId);
+    expect(retried).toEqual(first);
+  });
+
   it('reject a document thousands of levels deep alone, without a stack overflow', () => {
     let deep: unknown = 'leaf';
     for (let level = 0; level < 10_000; level++) deep = { a: deep };
