@@ -56,6 +56,7 @@ export async function applyEvents(
     try {
       // After a conflict someone else folded concurrently, maybe another copy of one of these
       // events: only a replay of the timeline is then sure to count each event once.
+      if (attempt > 0) await backoff(attempt);
       const plan =
         attempt === 0
           ? (firstPlan ?? (await planFold(initial, writes, forceReplay, settings)))
@@ -180,6 +181,12 @@ async function replay(
     state: full.state,
     transitions: full.transitions.filter((event) => !known.has(transitionId(event))),
   };
+}
+
+/** A growing, jittered pause, so that workers racing on one busy profile stop colliding. */
+function backoff(attempt: number): Promise<void> {
+  const millis = Math.min(250, 10 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, millis));
 }
 
 function transitionId(event: LifecycleEvent): string {
