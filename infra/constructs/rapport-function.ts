@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -17,7 +17,12 @@ export type RuntimeEnvName = keyof RuntimeConfig;
 
 type QueueUrlEnvName = Extract<RuntimeEnvName, `${string}_QUEUE_URL` | `${string}_DLQ_URL`>;
 
-export type TableAccess = 'read' | 'readWrite';
+/**
+ * `read` and `readWrite` cover every item; `describe` only DescribeTable, as the health check needs;
+ * `{ getItemInPartitions }` only GetItem, on items whose partition key is one of those listed (IAM's
+ * `dynamodb:LeadingKeys` condition), as collect needs to look up API keys and nothing else.
+ */
+export type TableAccess = 'read' | 'readWrite' | 'describe' | { getItemInPartitions: readonly string[] };
 
 /** `send` to produce messages; `readAttributes` to report the queue's depth, as the health check does. */
 export type QueueAccess = 'send' | 'readAttributes';
@@ -38,6 +43,8 @@ export interface RapportFunctionProps {
 export interface QueueConsumerOptions {
   batchSize: number;
   maxBatchingWindow: Duration;
+  /** Most concurrent invocations the event source starts (2 to 1,000). */
+  maxConcurrency: number;
 }
 
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,8 +115,21 @@ export class RapportFunction extends Construct {
   bindTable(table: ITable, access: TableAccess): void {
     if (access === 'readWrite') {
       table.grantReadWriteData(this.lambda);
-    } else {
+    } else if (access === 'read') {
       table.grantReadData(this.lambda);
+    } else if (access === 'describe') {
+      table.grant(this.lambda, 'dynamodb:DescribeTable');
+    } else {
+      // On the table alone, not its indexes: GetItem reads only the base table.
+      this.lambda.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:GetItem'],
+          resources: [table.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...access.getItemInPartitions] },
+          },
+        }),
+      );
     }
     this.setEnvironment('RAPPORT_TABLE', table.tableName);
   }
@@ -139,6 +159,7 @@ export class RapportFunction extends Construct {
       new SqsEventSource(queue, {
         batchSize: options.batchSize,
         maxBatchingWindow: options.maxBatchingWindow,
+        maxConcurrency: options.maxConcurrency,
         reportBatchItemFailures: true,
       }),
     );

@@ -38,3 +38,32 @@ export const ingestConsumerMaxReceiveCount = 5;
  * when the function timed out or crashed before it could forward them.
  */
 export const ingestRedriveMaxReceiveCount = ingestConsumerMaxReceiveCount + 1;
+
+/**
+ * Most ingest invocations at once. Without a cap, Lambda's SQS poller scales up with the backlog until
+ * it can hold all of the account's concurrency (1,000 by default), so that a burst of events starves
+ * collect, whose throttled requests the clients then see as errors. The cap keeps the backlog in the
+ * queue instead, where it waits its turn; unlike reserved concurrency it throttles nothing, so no receive
+ * is spent on a throttled invocation and no message is pushed toward the DLQ by it. Ten batches of up to
+ * ingestBatchSize records in flight leave collect nearly all of the account's concurrency; when they do
+ * not keep up, the ingest queue's age-of-oldest-message alarm says so, and this is the number to raise.
+ */
+export const ingestMaxConcurrency = 10;
+
+/**
+ * How long the ingest queue keeps a message: the longest SQS allows, so that a stalled consumer leaves
+ * two weeks to notice (ingestQueueAgeAlarmSeconds) and fix it before events expire unseen.
+ */
+export const ingestRetentionDays = 14;
+
+/**
+ * Age of the oldest ingest message at which the queue counts as stalled. A message that fails every
+ * attempt is moved to the DLQ by the consumer after four visibility timeouts (about 12 minutes with the
+ * numbers above), and by the SQS redrive after six (about 18). The alarm also wants the age above this in
+ * three five-minute periods in a row (ingestQueueAgeAlarmPeriods), which the retries of one message alone
+ * never reach.
+ */
+export const ingestQueueAgeAlarmSeconds = 15 * 60;
+
+/** Consecutive five-minute periods the oldest message must stay older than ingestQueueAgeAlarmSeconds. */
+export const ingestQueueAgeAlarmPeriods = 3;

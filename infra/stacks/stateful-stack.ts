@@ -4,7 +4,11 @@ import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { tableKeys } from '#shared/store/schema.ts';
-import { ingestRedriveMaxReceiveCount, ingestVisibilityTimeoutSeconds } from './ingest-settings.ts';
+import {
+  ingestRedriveMaxReceiveCount,
+  ingestRetentionDays,
+  ingestVisibilityTimeoutSeconds,
+} from './ingest-settings.ts';
 
 /** Name of the EventBridge bus that carries rapport's lifecycle events. */
 export const lifecycleBusName = 'rapport';
@@ -46,6 +50,10 @@ export class StatefulStack extends Stack {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
       visibilityTimeout: Duration.seconds(ingestVisibilityTimeoutSeconds),
+      // Not SQS's default of four days: events wait out a stalled consumer instead of expiring unseen. A
+      // message the SQS redrive moves keeps its enqueue time, so its time left in the DLQ is what is left
+      // of these 14 days; messages the consumer forwards itself start afresh there.
+      retentionPeriod: Duration.days(ingestRetentionDays),
       deadLetterQueue: { queue: this.ingestDeadLetterQueue, maxReceiveCount: ingestRedriveMaxReceiveCount },
     });
 

@@ -25,12 +25,26 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { RapportFunction, type RuntimeEnvName } from '#infra/constructs/rapport-function.ts';
 import { type FunctionName, httpFunctions, queueFunctions, routes } from '#infra/routes.ts';
+import { keyPartition } from '#shared/store/table.ts';
 import {
   ingestBatchSize,
   ingestConsumerMaxReceiveCount,
   ingestFunctionTimeoutSeconds,
   ingestMaxBatchingWindowSeconds,
+  ingestMaxConcurrency,
+  ingestQueueAgeAlarmPeriods,
+  ingestQueueAgeAlarmSeconds,
+  ingestRetentionDays,
 } from './ingest-settings.ts';
+
+/**
+ * Default throttle of every route of the API stage, in requests per second and the burst above it. The
+ * write key is public, so without a limit of our own anyone holding it could drive collect, and with it
+ * the Lambda, SQS and DynamoDB bills, up to the account's regional API Gateway quota (10,000 requests/s).
+ * Requests over the limit get a 429, which Segment clients retry with backoff.
+ */
+export const apiThrottleRateLimit = 1000;
+export const apiThrottleBurstLimit = 2000;
 
 export interface StatelessStackProps extends StackProps {
   table: ITable;
@@ -42,8 +56,9 @@ export interface StatelessStackProps extends StackProps {
 }
 
 /**
- * The code: the HTTP API with its functions, the ingest consumer, and the alarm that says when ingest
- * gives up on events. It holds no data, so it can be destroyed and redeployed at will.
+ * The code: the HTTP API with its functions, the ingest consumer, and the alarms that say when ingest
+ * gives up on events, falls behind or fails, and when the API fails its callers. It holds no data, so it
+ * can be destroyed and redeployed at will.
  */
 export class StatelessStack extends Stack {
   public readonly api: HttpApi;
@@ -65,14 +80,16 @@ export class StatelessStack extends Stack {
     // What each HTTP function may touch. A Record over FunctionName, so a function added to routes.ts
     // does not compile until it is wired here.
     const bindHttpFunction: Record<FunctionName, (fn: RapportFunction) => void> = {
+      // The public write key's function looks up API keys, which live in their own partition, and
+      // reads nothing else: a flaw in it cannot reach customer data.
       collect: (fn) => {
-        fn.bindTable(props.table, 'read');
+        fn.bindTable(props.table, { getItemInPartitions: [keyPartition] });
         fn.bindQueue(props.ingestQueue, 'RAPPORT_INGEST_QUEUE_URL', 'send');
       },
       customers: (fn) => fn.bindTable(props.table, 'read'),
-      // The health check describes the table and reads the ingest queue's depth.
+      // The health check describes the table and reads the ingest queue's depth, nothing more.
       health: (fn) => {
-        fn.bindTable(props.table, 'read');
+        fn.bindTable(props.table, 'describe');
         fn.bindQueue(props.ingestQueue, 'RAPPORT_INGEST_QUEUE_URL', 'readAttributes');
       },
     };
@@ -112,6 +129,7 @@ export class StatelessStack extends Stack {
     this.apiStage = new HttpStage(this, 'HttpApiStage', {
       httpApi: this.api,
       autoDeploy: true,
+      throttle: { rateLimit: apiThrottleRateLimit, burstLimit: apiThrottleBurstLimit },
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: accessLogFormat },
     });
 
@@ -157,6 +175,7 @@ export class StatelessStack extends Stack {
     this.ingestFunction.consumeQueue(props.ingestQueue, {
       batchSize: ingestBatchSize,
       maxBatchingWindow: Duration.seconds(ingestMaxBatchingWindowSeconds),
+      maxConcurrency: ingestMaxConcurrency,
     });
 
     new Alarm(this, 'IngestDeadLetterAlarm', {
@@ -170,6 +189,43 @@ export class StatelessStack extends Stack {
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       // SQS publishes no datapoints for an idle queue; silence means no dead letters.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    new Alarm(this, 'IngestQueueAgeAlarm', {
+      alarmDescription:
+        'Events wait too long in the ingest queue: the consumer has stalled or cannot keep up. Check the ' +
+        `ingest function for errors and throttles; the queue keeps events for ${ingestRetentionDays} days.`,
+      metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: ingestQueueAgeAlarmSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: ingestQueueAgeAlarmPeriods,
+      // An idle queue publishes nothing, and an idle queue is not a stalled one.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    new Alarm(this, 'IngestErrorsAlarm', {
+      alarmDescription:
+        'An ingest invocation failed as a whole (crash or timeout) and its batch goes back to the queue; ' +
+        'per-record failures are reported without failing the invocation, so any error here is a fault.',
+      metric: this.ingestFunction.lambda.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    new Alarm(this, 'HttpApiServerErrorsAlarm', {
+      alarmDescription:
+        'The HTTP API answered with 5xx: a function failed, timed out or was throttled. Segment clients ' +
+        "retry, but events are lost once they give up; see the access logs and the functions' logs.",
+      metric: this.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 

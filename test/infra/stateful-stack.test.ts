@@ -66,6 +66,11 @@ describe('ingest queue and DLQ', () => {
     expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
   });
 
+  it('keeps ingest events for 14 days, the most SQS allows, not the default 4', () => {
+    const queue = template.toJSON().Resources[logicalId(stack.ingestQueue)];
+    expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+  });
+
   it('encrypts both queues with SQS-managed keys', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });

@@ -5,8 +5,16 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionName, httpFunctions, routes } from '#infra/routes.ts';
-import { ingestBatchSize, ingestMaxBatchingWindowSeconds } from '#infra/stacks/ingest-settings.ts';
+import {
+  ingestBatchSize,
+  ingestMaxBatchingWindowSeconds,
+  ingestMaxConcurrency,
+  ingestQueueAgeAlarmPeriods,
+  ingestQueueAgeAlarmSeconds,
+} from '#infra/stacks/ingest-settings.ts';
 import { createRapportStacks, type RapportStacks } from '#infra/stacks/rapport-stacks.ts';
+import { apiThrottleBurstLimit, apiThrottleRateLimit } from '#infra/stacks/stateless-stack.ts';
+import { keyPartition } from '#shared/store/table.ts';
 
 /** Any settings will do: the stack passes them on without reading them. */
 const engagementSettings = { mainCurrency: 'EUR', lapsedAfterDays: 60 };
@@ -110,6 +118,21 @@ describe('HTTP API', () => {
     });
   });
 
+  it('throttles every route of the stage by default, so a leaked write key cannot run up the bill', () => {
+    stateless.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: apiThrottleRateLimit,
+        ThrottlingBurstLimit: apiThrottleBurstLimit,
+      },
+    });
+    expect(apiThrottleRateLimit).toBe(1000);
+    expect(apiThrottleBurstLimit).toBe(2000);
+    // Below the account's regional quota of 10,000 requests/s and 5,000 burst, or they would not limit.
+    expect(apiThrottleRateLimit).toBeLessThan(10_000);
+    expect(apiThrottleBurstLimit).toBeLessThanOrEqual(5_000);
+  });
+
   it('outputs the API URL', () => {
     stateless.hasOutput('ApiUrl', { Value: Match.anyValue() });
   });
@@ -176,7 +199,7 @@ describe('functions', () => {
     }
   });
 
-  it('collect reads the table and sends to the ingest queue', () => {
+  it('collect only gets API keys from the table, and sends to the ingest queue', () => {
     const environment = functionEnvironment(httpFunctionId('collect'));
     expect(exportedValue(environment.RAPPORT_TABLE)).toEqual({
       Ref: logicalId(stacks.stateful, stacks.stateful.table),
@@ -185,19 +208,54 @@ describe('functions', () => {
       Ref: logicalId(stacks.stateful, stacks.stateful.ingestQueue),
     });
     expectRoleAllows('collect', ['sqs:SendMessage', 'dynamodb:GetItem']);
-    expectRoleDenies('collect', ['dynamodb:PutItem']);
+    // One DynamoDB statement: GetItem on the table itself, in the API-key partition only.
+    const tableStatements = roleStatements('collect').filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
+    );
+    expect(tableStatements).toHaveLength(1);
+    const [statement] = tableStatements;
+    expect(statement?.Effect).toBe('Allow');
+    expect(actionsOf(statement)).toEqual(['dynamodb:GetItem']);
+    expect(resourcesOf(statement).map(exportedValue)).toEqual([tableArn()]);
+    expect(keyPartition).toBe('key');
+    expect(statement?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['key'] },
+    });
+    expectRoleDenies('collect', [
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
-  it('customers and health only read the table', () => {
-    for (const name of ['customers', 'health'] as const) {
-      const environment = functionEnvironment(httpFunctionId(name));
-      expect(exportedValue(environment.RAPPORT_TABLE)).toEqual({
-        Ref: logicalId(stacks.stateful, stacks.stateful.table),
-      });
-      expectRoleAllows(name, ['dynamodb:GetItem', 'dynamodb:Query']);
-      expectRoleDenies(name, ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']);
-    }
-    expectRoleAllows('health', ['dynamodb:DescribeTable', 'sqs:GetQueueAttributes']);
+  it('customers only reads the table', () => {
+    const environment = functionEnvironment(httpFunctionId('customers'));
+    expect(exportedValue(environment.RAPPORT_TABLE)).toEqual({
+      Ref: logicalId(stacks.stateful, stacks.stateful.table),
+    });
+    expectRoleAllows('customers', ['dynamodb:GetItem', 'dynamodb:Query']);
+    expectRoleDenies('customers', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage']);
+  });
+
+  it('health only describes the table and reads the ingest queue attributes', () => {
+    const environment = functionEnvironment(httpFunctionId('health'));
+    expect(exportedValue(environment.RAPPORT_TABLE)).toEqual({
+      Ref: logicalId(stacks.stateful, stacks.stateful.table),
+    });
+    expect(exportedValue(environment.RAPPORT_INGEST_QUEUE_URL)).toEqual({
+      Ref: logicalId(stacks.stateful, stacks.stateful.ingestQueue),
+    });
+    const statements = roleStatements('health');
+    const grantedOn = (service: string) =>
+      statements.filter((statement) => actionsOf(statement).some((action) => action.startsWith(service)));
+    const beyondLogs = statements.flatMap(actionsOf).filter((action) => !action.startsWith('logs:'));
+    expect(beyondLogs.sort()).toEqual(['dynamodb:DescribeTable', 'sqs:GetQueueAttributes']);
+    expect(grantedOn('dynamodb:').flatMap(resourcesOf).map(exportedValue)).toEqual([tableArn()]);
+    expect(grantedOn('sqs:').flatMap(resourcesOf).map(exportedValue)).toEqual([
+      { 'Fn::GetAtt': [logicalId(stacks.stateful, stacks.stateful.ingestQueue), 'Arn'] },
+    ]);
   });
 
   it('ingest writes the table, puts events on the bus and sends to the DLQ', () => {
@@ -246,6 +304,13 @@ describe('ingest consumer', () => {
     expect(ingestMaxBatchingWindowSeconds).toBeLessThanOrEqual(5);
   });
 
+  it('runs at most ingestMaxConcurrency batches at once, leaving concurrency to collect', () => {
+    expect(eventSourceMapping().ScalingConfig).toEqual({ MaximumConcurrency: ingestMaxConcurrency });
+    // The range Lambda accepts for an SQS event source.
+    expect(ingestMaxConcurrency).toBeGreaterThanOrEqual(2);
+    expect(ingestMaxConcurrency).toBeLessThanOrEqual(1000);
+  });
+
   it('gets a queue visibility timeout of at least 6x its timeout plus the batching window', () => {
     const timeout = Number(resourceProperties(stateless, ingestFunctionId()).Timeout);
     const window = Number(eventSourceMapping().MaximumBatchingWindowInSeconds);
@@ -264,37 +329,142 @@ describe('ingest consumer', () => {
   });
 });
 
-describe('DLQ alarm', () => {
+describe('alarms', () => {
+  type AlarmProperties = {
+    Namespace: string;
+    MetricName: string;
+    Dimensions: { Name: string; Value: unknown }[];
+    [property: string]: unknown;
+  };
+
+  function alarms(): AlarmProperties[] {
+    return Object.values(stateless.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties as AlarmProperties,
+    );
+  }
+
+  function alarmOn(namespace: string, metricName: string): AlarmProperties {
+    const found = alarms().filter(
+      (alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName,
+    );
+    expect(found, `one alarm on ${namespace} ${metricName}`).toHaveLength(1);
+    return found[0] as AlarmProperties;
+  }
+
+  function queueArnAttribute(queue: IConstruct, attribute: string): unknown {
+    return { 'Fn::GetAtt': [logicalId(stacks.stateful, queue), attribute] };
+  }
+
+  it('are the four operators expect, and no more', () => {
+    expect(
+      alarms()
+        .map((alarm) => `${alarm.Namespace} ${alarm.MetricName}`)
+        .sort(),
+    ).toEqual([
+      'AWS/ApiGateway 5xx',
+      'AWS/Lambda Errors',
+      'AWS/SQS ApproximateAgeOfOldestMessage',
+      'AWS/SQS ApproximateNumberOfMessagesVisible',
+    ]);
+  });
+
   it('fires as soon as one message is visible in the ingest DLQ', () => {
-    const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1);
-    const alarm = alarms[0]?.Properties;
+    const alarm = alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible');
     expect(alarm).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       EvaluationPeriods: 1,
     });
     const [dimension] = alarm.Dimensions;
-    expect(dimension.Name).toBe('QueueName');
-    expect(exportedValue(dimension.Value)).toEqual({
-      'Fn::GetAtt': [logicalId(stacks.stateful, stacks.stateful.ingestDeadLetterQueue), 'QueueName'],
+    expect(dimension?.Name).toBe('QueueName');
+    expect(exportedValue(dimension?.Value)).toEqual(
+      queueArnAttribute(stacks.stateful.ingestDeadLetterQueue, 'QueueName'),
+    );
+  });
+
+  it('fires when the oldest ingest message stays older than 15 minutes for three 5-minute periods', () => {
+    const alarm = alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage');
+    expect(alarm).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: ingestQueueAgeAlarmSeconds,
+      EvaluationPeriods: ingestQueueAgeAlarmPeriods,
+      TreatMissingData: 'notBreaching',
     });
+    expect(ingestQueueAgeAlarmSeconds).toBe(15 * 60);
+    expect(ingestQueueAgeAlarmPeriods).toBe(3);
+    const [dimension] = alarm.Dimensions;
+    expect(dimension?.Name).toBe('QueueName');
+    expect(exportedValue(dimension?.Value)).toEqual(
+      queueArnAttribute(stacks.stateful.ingestQueue, 'QueueName'),
+    );
+    // Far inside the queue's retention, so a stall is seen long before events expire.
+    const queue = resourceProperties(stateful, logicalId(stacks.stateful, stacks.stateful.ingestQueue));
+    expect(ingestQueueAgeAlarmSeconds * ingestQueueAgeAlarmPeriods).toBeLessThan(
+      Number(queue.MessageRetentionPeriod) / 100,
+    );
+  });
+
+  it('fires on any failed ingest invocation', () => {
+    const alarm = alarmOn('AWS/Lambda', 'Errors');
+    expect(alarm).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: ingestFunctionId() } }]);
+  });
+
+  it('fires on 5xx answers from the HTTP API', () => {
+    const alarm = alarmOn('AWS/ApiGateway', '5xx');
+    expect(alarm).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+    });
+    expect(alarm.Dimensions).toEqual([
+      { Name: 'ApiId', Value: { Ref: logicalId(stacks.stateless, stacks.stateless.api) } },
+    ]);
   });
 });
 
-type Statement = { Action: string | string[] };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, unknown>;
+};
 
-function roleActions(name: FunctionName | 'ingest'): string[] {
+function roleStatements(name: FunctionName | 'ingest'): Statement[] {
   const fn = name === 'ingest' ? stacks.stateless.ingestFunction : stacks.stateless.functions[name];
   const roleId = logicalId(stacks.stateless, fn.lambda.role ?? fn.lambda);
   const policies = Object.values(stateless.findResources('AWS::IAM::Policy')).filter((policy) =>
     (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
   );
-  return policies.flatMap((policy) =>
-    (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) => statement.Action),
-  );
+  return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function actionsOf(statement: Statement | undefined): string[] {
+  return statement === undefined ? [] : [statement.Action].flat();
+}
+
+/** A statement's resources, without the AWS::NoValue that CDK leaves for a table without indexes. */
+function resourcesOf(statement: Statement | undefined): unknown[] {
+  if (statement === undefined) return [];
+  return [statement.Resource]
+    .flat()
+    .filter((resource) => (resource as { Ref?: string }).Ref !== 'AWS::NoValue');
+}
+
+function tableArn(): unknown {
+  return { 'Fn::GetAtt': [logicalId(stacks.stateful, stacks.stateful.table), 'Arn'] };
+}
+
+function roleActions(name: FunctionName | 'ingest'): string[] {
+  return roleStatements(name).flatMap(actionsOf);
 }
 
 function expectRoleAllows(name: FunctionName | 'ingest', actions: string[]): void {
