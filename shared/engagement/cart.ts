@@ -19,6 +19,7 @@ export interface CartItem {
 }
 
 export interface Cart {
+  /** In the order they were first added; at most `maxCartItems`. */
   items: CartItem[];
   /** Sum of price times quantity over the items with a known price, in minor units. */
   value: number;
@@ -26,6 +27,13 @@ export interface Cart {
   updatedAt: string | null;
   status: 'open' | 'converted' | 'empty';
 }
+
+/**
+ * The most products a cart holds. Adding another drops the one added longest ago (items keep the
+ * place where they were first added), and a cart view that lists more keeps its last ones. The cart
+ * is folded in event order, so a replay drops the same products as incremental folding.
+ */
+export const maxCartItems = 100;
 
 export function emptyCart(): Cart {
   return { items: [], value: 0, currency: null, updatedAt: null, status: 'empty' };
@@ -104,7 +112,8 @@ function snapshot(cart: Cart, lines: ProductLine[] | undefined, currency: string
   return withItems(items, currency, when);
 }
 
-function withItems(items: CartItem[], currency: string | null, when: Instant): Cart {
+function withItems(all: CartItem[], currency: string | null, when: Instant): Cart {
+  const items = all.length > maxCartItems ? all.slice(all.length - maxCartItems) : all;
   const value = items.reduce((sum, item) => addMinor(sum, multiplyMinor(item.price ?? 0, item.quantity)), 0);
   return { items, value, currency, updatedAt: when.at, status: items.length > 0 ? 'open' : 'empty' };
 }

@@ -1,6 +1,6 @@
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { addMinor, multiplyMinor, toMinor } from '../money.ts';
-import { compareText, sortedUnique } from './collation.ts';
+import { compareText, recentUnique } from './collation.ts';
 import { trackName } from './event-kinds.ts';
 import { earlierAt, type Instant, laterAt } from './instant.ts';
 import { type ProductLine, readProductLines } from './product-line.ts';
@@ -16,19 +16,40 @@ export interface Orders {
   revenue: Record<string, number>;
   firstOrderAt: string | null;
   lastOrderAt: string | null;
-  /** Sorted, unique. */
+  /** Unique, least recently bought first; at most `maxProductIds`. The view sorts them. */
   productIds: string[];
   /** One entry per order, sorted by orderId. Internal: not part of the customer view. */
   ledger: OrderEntry[];
 }
 
-export interface OrderEntry {
+/**
+ * The most product ids kept: the 1,000 bought most recently (by fold order, which is event order, so
+ * a replay keeps the same ones as incremental folding). A product bought again counts as recent.
+ */
+export const maxProductIds = 1000;
+
+/**
+ * One order, as small as it can be stored: the ledger keeps every order for as long as the customer
+ * exists, or a resent order would count twice. A tuple rather than an object, since DynamoDB counts
+ * every map key's bytes in every entry, and only what the ledger is for: the id that recognises the
+ * order when it is sent again, and what is left of it to refund, in its currency. (The object form,
+ * with the amount and refunds apart and the time placed, took 78 bytes besides the id.)
+ *
+ * The practical limit: stored in DynamoDB, an entry takes 13 bytes plus its order id (one more for
+ * amounts of five or six significant digits). The rest of the state at its caps, with 36-character
+ * ids and 40-character names, takes about 90 KB, which leaves some 300 KB of the 400 KB item for
+ * the ledger: about 11,800 orders with 13-digit ids such as Shopify's, 14,600 with 8-character ids,
+ * 6,200 with UUIDs (measured in limits.test.ts). A customer past that, a reseller perhaps, needs
+ * the ledger moved out of the item, to rows of its own in the customer's partition.
+ */
+export type OrderEntry = [orderId: string, net: number, currency: string];
+
+/** The object form written before entries became tuples; read as the tuple it stands for. */
+interface StoredObjectEntry {
   orderId: string;
-  /** Minor units. */
   amount: number;
   currency: string;
   refunded: number;
-  placedAt: string;
 }
 
 /** An "Order Completed" seen for the first time. */
@@ -62,7 +83,7 @@ export function newOrderOf(
   if (trackName(event) !== 'Order Completed') return undefined;
   const properties = fieldsOf(event.properties);
   const orderId = idField(properties, 'order_id') ?? event.messageId;
-  if (orders.ledger.some((entry) => entry.orderId === orderId)) return undefined;
+  if (findEntry(orders, orderId) !== undefined) return undefined;
   const currency = currencyField(properties) ?? mainCurrency;
   const products = readProductLines(properties, currency) ?? [];
   const amount =
@@ -88,22 +109,22 @@ export function revenueIn(orders: Orders, currency: string): number {
   return orders.revenue[currency] ?? 0;
 }
 
+/** The ledger's entry for the order, if the order is known. */
+function findEntry(orders: Orders, orderId: string | undefined): OrderEntry | undefined {
+  if (orderId === undefined) return undefined;
+  return ledgerOf(orders).find(([id]) => id === orderId);
+}
+
 function withOrder(orders: Orders, placed: PlacedOrder, when: Instant): Orders {
-  const entry: OrderEntry = {
-    orderId: placed.orderId,
-    amount: placed.amount,
-    currency: placed.currency,
-    refunded: 0,
-    placedAt: when.at,
-  };
-  const ledger = [...orders.ledger, entry].sort((a, b) => compareText(a.orderId, b.orderId));
+  const entry: OrderEntry = [placed.orderId, placed.amount, placed.currency];
+  const ledger = [...ledgerOf(orders), entry].sort(([a], [b]) => compareText(a, b));
   const bought = placed.products.map((line) => line.productId);
   return {
     count: ledger.length,
     revenue: revenueOf(ledger),
     firstOrderAt: earlierAt(orders.firstOrderAt, when),
     lastOrderAt: laterAt(orders.lastOrderAt, when),
-    productIds: sortedUnique([...orders.productIds, ...bought]),
+    productIds: recentUnique(orders.productIds, bought, maxProductIds),
     ledger,
   };
 }
@@ -114,21 +135,21 @@ function withOrder(orders: Orders, placed: PlacedOrder, when: Instant): Orders {
  * order's, is ignored rather than guessed.
  */
 function withRefund(orders: Orders, properties: Fields | undefined): Orders {
-  const orderId = idField(properties, 'order_id');
-  const entry = orders.ledger.find((candidate) => candidate.orderId === orderId);
+  const entry = findEntry(orders, idField(properties, 'order_id'));
   if (entry === undefined) return orders;
+  const [orderId, remaining, entryCurrency] = entry;
   const currency = currencyField(properties);
-  if (currency !== undefined && currency !== entry.currency) return orders;
-  const remaining = entry.amount - entry.refunded;
+  if (currency !== undefined && currency !== entryCurrency) return orders;
   const given = ['total', 'revenue'].find(
     (field) => properties?.[field] !== undefined && properties[field] !== null,
   );
-  const asked = given === undefined ? remaining : refundAmount(properties, given, entry.currency);
+  const asked = given === undefined ? remaining : refundAmount(properties, given, entryCurrency);
   if (asked === undefined) return orders;
   const refund = Math.min(asked, remaining);
   if (refund <= 0) return orders;
-  const ledger = orders.ledger.map((candidate) =>
-    candidate === entry ? { ...entry, refunded: entry.refunded + refund } : candidate,
+  const ledger = ledgerOf(orders).map(
+    (candidate): OrderEntry =>
+      candidate[0] === orderId ? [orderId, remaining - refund, entryCurrency] : candidate,
   );
   return { ...orders, revenue: revenueOf(ledger), ledger };
 }
@@ -143,8 +164,20 @@ function refundAmount(properties: Fields | undefined, key: string, currency: str
 
 function revenueOf(ledger: readonly OrderEntry[]): Record<string, number> {
   const totals = new Map<string, number>();
-  for (const entry of ledger) {
-    totals.set(entry.currency, addMinor(totals.get(entry.currency) ?? 0, entry.amount - entry.refunded));
+  for (const [, net, currency] of ledger) {
+    totals.set(currency, addMinor(totals.get(currency) ?? 0, net));
   }
   return Object.fromEntries([...totals].sort(([a], [b]) => compareText(a, b)));
+}
+
+/**
+ * The ledger as tuples. A state stored before entries became tuples holds objects; each becomes the
+ * tuple a replay would make, so folding on top of such a state still recognises its orders.
+ */
+function ledgerOf(orders: Orders): OrderEntry[] {
+  const ledger = orders.ledger as (OrderEntry | StoredObjectEntry)[];
+  if (ledger.every((entry) => Array.isArray(entry))) return orders.ledger;
+  return ledger.map((entry) =>
+    Array.isArray(entry) ? entry : [entry.orderId, entry.amount - entry.refunded, entry.currency],
+  );
 }

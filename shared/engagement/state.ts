@@ -1,6 +1,6 @@
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { type Cart, emptyCart, foldCart } from './cart.ts';
-import { compareText, sortedUnique } from './collation.ts';
+import { compareText, recentUnique } from './collation.ts';
 import { type EmailEngagement, emptyEmail, foldEmail } from './email.ts';
 import { isActivity } from './event-kinds.ts';
 import { instantOf, laterAt, millisOf } from './instant.ts';
@@ -26,7 +26,7 @@ export interface EngagementState {
   customerId: string;
   /** The latest event folded in. Internal. */
   watermark: Watermark | null;
-  /** Sorted, unique. */
+  /** Unique, least recently seen first; at most `maxAnonymousIds`. The view sorts them. */
   anonymousIds: string[];
   traits: Record<string, JsonValue>;
   web: WebActivity;
@@ -41,6 +41,16 @@ export interface EngagementState {
   firstTouch: Touch | null;
   lastTouch: Touch | null;
 }
+
+/**
+ * The most anonymous ids kept, so that a customer on many devices or with cookies cleared every day
+ * still fits in one DynamoDB item. The ones kept are the 50 seen most recently: those of the devices
+ * the customer uses now, and always the one of the latest event. "Most recently" is by fold order,
+ * which is event order (timestamp, then messageId), so it is a function of the set of events and a
+ * replay keeps the same ones as incremental folding. (States stored before the cap hold the ids in
+ * sort order; they are taken as that order of recency until the next replay.)
+ */
+export const maxAnonymousIds = 50;
 
 export interface Watermark {
   timestamp: string;
@@ -82,7 +92,7 @@ export function foldEvent(
     anonymousIds:
       event.anonymousId === undefined
         ? state.anonymousIds
-        : sortedUnique([...state.anonymousIds, event.anonymousId]),
+        : seenAnonymousId(state.anonymousIds, event.anonymousId),
     traits: foldTraits(state.traits, event),
     web: foldWeb(state.web, event, when, settings.sessionTimeoutMinutes),
     interests: foldInterests(state.interests, event, placed, when, settings),
@@ -133,6 +143,12 @@ export function replayOrder(events: Iterable<IngestEvent>): IngestEvent[] {
 /** Whether folding the event on top of the state is the same as replaying: it sorts after all of it. */
 export function sortsAfterWatermark(state: EngagementState, event: IngestEvent): boolean {
   return state.watermark === null || compareEvents(event, state.watermark) > 0;
+}
+
+function seenAnonymousId(held: string[], anonymousId: string): string[] {
+  // The same device sends most events: then nothing changes.
+  if (held.at(-1) === anonymousId && held.length <= maxAnonymousIds) return held;
+  return recentUnique(held, [anonymousId], maxAnonymousIds);
 }
 
 function laterWatermark(current: Watermark | null, candidate: Watermark): Watermark {

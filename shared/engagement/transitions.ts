@@ -11,9 +11,7 @@ import {
   spendThresholdCrossed,
 } from '#events/lifecycle.ts';
 import { formatMinor, toMinor } from '../money.ts';
-import { compareText } from './collation.ts';
-import { millisOf } from './instant.ts';
-import { type OrderEntry, revenueIn } from './orders.ts';
+import { revenueIn } from './orders.ts';
 import type { EngagementSettings } from './settings.ts';
 import type { EngagementState } from './state.ts';
 
@@ -44,14 +42,20 @@ interface Cause {
   messageId: string;
 }
 
+/**
+ * The order that made a prospect a customer. Folded one event at a time, as every caller folds, the
+ * state after it holds exactly that order; were several to arrive at once, the ledger no longer
+ * knows which was placed first, and the first by order id stands for them.
+ */
 function firstOrder(before: EngagementState, after: EngagementState, cause: Cause): LifecycleEvent[] {
-  const order = earliestOrder(after.orders.ledger);
-  if (before.orders.count > 0 || order === undefined) return [];
+  const entry = after.orders.ledger[0];
+  if (before.orders.count > 0 || entry === undefined) return [];
+  const [orderId, net, currency] = entry;
   const detail: FirstOrderPlaced = {
-    id: transitionId(cause, firstOrderPlaced.detailType, order.orderId),
+    id: transitionId(cause, firstOrderPlaced.detailType, orderId),
     customerId: cause.customerId,
-    orderId: order.orderId,
-    revenue: { currency: order.currency, amount: formatMinor(order.amount - order.refunded, order.currency) },
+    orderId,
+    revenue: { currency, amount: formatMinor(net, currency) },
     at: cause.at,
   };
   return [{ detailType: firstOrderPlaced.detailType, detail }];
@@ -118,12 +122,6 @@ function newsletterStreak(
     at: cause.at,
   };
   return [{ detailType: newsletterIgnored.detailType, detail }];
-}
-
-function earliestOrder(ledger: readonly OrderEntry[]): OrderEntry | undefined {
-  return [...ledger].sort(
-    (a, b) => millisOf(a.placedAt) - millisOf(b.placedAt) || compareText(a.orderId, b.orderId),
-  )[0];
 }
 
 /** sha256 of the parts as a JSON array, so that no two different parts can run together. */

@@ -1,6 +1,6 @@
 import { formatMinor } from '../money.ts';
 import type { Cart } from './cart.ts';
-import { compareText } from './collation.ts';
+import { compareText, sortedUnique } from './collation.ts';
 import type { EmailEngagement } from './email.ts';
 import { millisOf } from './instant.ts';
 import { byKey, decayedScore, type InterestScore } from './interests.ts';
@@ -62,7 +62,7 @@ export const maxViewedInterests = 20;
 export function viewCustomer(state: EngagementState, now: Date, settings: EngagementSettings): CustomerView {
   return {
     customerId: state.customerId,
-    anonymousIds: [...state.anonymousIds],
+    anonymousIds: sortedUnique(state.anonymousIds),
     traits: sortedKeys(state.traits),
     lifecycle: lifecycleOf(state, now, settings),
     tier: state.tier,
@@ -78,7 +78,8 @@ export function viewCustomer(state: EngagementState, now: Date, settings: Engage
 }
 
 // The stored state comes back from DynamoDB with its map keys in any order; the API lists them in
-// one order: the contract's, or sorted where the keys are data.
+// one order: the contract's, or sorted where the keys are data. Ids are listed sorted too: the state
+// keeps them by recency, to know which to drop.
 function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareText(a, b)));
 }
@@ -165,6 +166,6 @@ function viewOrders(orders: Orders): OrdersView {
     ),
     firstOrderAt: orders.firstOrderAt,
     lastOrderAt: orders.lastOrderAt,
-    productIds: [...orders.productIds],
+    productIds: sortedUnique(orders.productIds),
   };
 }

@@ -8,6 +8,7 @@ import {
   foldEvents,
   sortsAfterWatermark,
 } from '#shared/engagement/state.ts';
+import { viewCustomer } from '#shared/engagement/view.ts';
 import { minutesAfterStart as at, identify, page, track } from './events.ts';
 
 const settings = defaultEngagementSettings;
@@ -68,17 +69,19 @@ describe('folding', () => {
     expect(state.watermark).toEqual({ timestamp: at(0), messageId: 'm1' });
   });
 
-  test('anonymous ids are collected sorted and unique', () => {
+  test('anonymous ids are collected unique, least recently seen first; the view sorts them', () => {
     const state = foldEvents(
       'u1',
       [
         page(at(0), {}, { anonymousId: 'b' }),
-        page(at(1), {}, { anonymousId: 'a' }),
-        page(at(2), {}, { anonymousId: 'b' }),
+        page(at(1), {}, { anonymousId: 'c' }),
+        page(at(2), {}, { anonymousId: 'a' }),
+        page(at(3), {}, { anonymousId: 'b' }),
       ],
       settings,
     );
-    expect(state.anonymousIds).toEqual(['a', 'b']);
+    expect(state.anonymousIds).toEqual(['c', 'a', 'b']);
+    expect(viewCustomer(state, new Date(at(4)), settings).anonymousIds).toEqual(['a', 'b', 'c']);
   });
 
   test('identify traits win per key; a later, stale context copy only fills keys never identified', () => {
