@@ -87,12 +87,6 @@ export function httpErrorPolicy(): middy.MiddlewareObj<
   };
 }
 
-/** The raw request body as text, whatever the gateway's encoding. */
-export function bodyText(event: APIGatewayProxyEventV2): string {
-  if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-}
-
 /** Case-insensitive header lookup (API Gateway v2 lower-cases names; the local gateway does too). */
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
   const wanted = name.toLowerCase();

@@ -1,6 +1,6 @@
 import type { IngestEvent } from '#events/ingest-event.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
-import { compareEvents } from '../engagement/state.ts';
+import { replayOrder } from '../engagement/state.ts';
 import { type CustomerView, viewCustomer } from '../engagement/view.ts';
 import { NotFoundError } from '../http.ts';
 import { resolveProfile } from '../ingest/identity.ts';
@@ -34,7 +34,7 @@ export async function readTimeline(
   options: { limit: number; before?: TimelineCursor },
 ): Promise<TimelinePage> {
   const profile = await findProfile(id);
-  const events = (await queryProfileEvents(profile.members)).sort((a, b) => compareEvents(b, a));
+  const events = replayOrder(await queryProfileEvents(profile.members)).reverse();
   const before = options.before;
   const older = before ? events.filter((event) => isBefore(event, before)) : events;
   const items = older.slice(0, options.limit);

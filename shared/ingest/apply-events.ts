@@ -48,7 +48,6 @@ const maxAttempts = 10;
 export async function applyEvents(
   initial: ResolvedProfile,
   writes: readonly TimelineWrite[],
-  forceReplay: boolean,
   settings: EngagementSettings,
   firstPlan?: FoldPlan,
 ): Promise<void> {
@@ -59,7 +58,7 @@ export async function applyEvents(
       if (attempt > 0) await backoff(attempt);
       const plan =
         attempt === 0
-          ? (firstPlan ?? (await planFold(initial, writes, forceReplay, settings)))
+          ? (firstPlan ?? (await planFold(initial, writes, false, settings)))
           : await planFold(await resolveProfile(initial.id), writes, true, settings);
       if (plan.kind === 'unchanged') {
         await publishOutbox(plan.id, plan.pending, plan.version);

@@ -80,9 +80,13 @@ export async function ingestBatch(
 
   const groups = groupByProfile(linked, profiles);
   const outcomes = await storeGroups(groups, fail);
+  const stored = groups.flatMap((group) => {
+    const outcome = outcomes.get(group);
+    return outcome ? [{ ...group, writes: timelineWrites(group.items, outcome) }] : [];
+  });
   const planned = await planGroups(
-    groups.filter((group) => outcomes.has(group)),
-    (group) => planFold(group.profile, timelineWrites(group.items, outcomes.get(group)), false, settings),
+    stored,
+    (group) => planFold(group.profile, group.writes, false, settings),
     fail,
   );
   const writes = planned.flatMap(({ plan }) => (plan.kind === 'write' ? [plan.write] : []));
@@ -93,8 +97,7 @@ export async function ingestBatch(
       if (plan.kind === 'write' && landed.has(plan.write)) {
         await publishOutbox(plan.write.id, plan.write.outbox.events, plan.write.expectedVersion + 1);
       } else {
-        const writes = timelineWrites(group.items, outcomes.get(group));
-        await applyEvents(group.profile, writes, false, settings, plan);
+        await applyEvents(group.profile, group.writes, settings, plan);
       }
     } catch (error) {
       fail(group.items, error);
@@ -103,12 +106,12 @@ export async function ingestBatch(
   return failures;
 }
 
-async function planGroups(
-  groups: readonly ProfileGroup[],
-  plan: (group: ProfileGroup) => Promise<FoldPlan>,
+async function planGroups<Group extends ProfileGroup>(
+  groups: readonly Group[],
+  plan: (group: Group) => Promise<FoldPlan>,
   fail: (items: readonly ParsedRecord[], error: unknown) => void,
-): Promise<{ group: ProfileGroup; plan: FoldPlan }[]> {
-  const planned: { group: ProfileGroup; plan: FoldPlan }[] = [];
+): Promise<{ group: Group; plan: FoldPlan }[]> {
+  const planned: { group: Group; plan: FoldPlan }[] = [];
   await inParallel(groups, async (group) => {
     try {
       planned.push({ group, plan: await plan(group) });
@@ -172,10 +175,7 @@ async function storeGroups(
 }
 
 /** The group's events with their outcome; a messageId seen again within the batch is a duplicate. */
-function timelineWrites(
-  items: readonly ParsedRecord[],
-  outcomes: Map<string, PutOutcome> = new Map(),
-): TimelineWrite[] {
+function timelineWrites(items: readonly ParsedRecord[], outcomes: Map<string, PutOutcome>): TimelineWrite[] {
   const seen = new Set<string>();
   return items.map(({ event }): TimelineWrite => {
     const repeated = seen.has(event.messageId);

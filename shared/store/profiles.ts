@@ -235,10 +235,6 @@ export async function writeMerge(
   }
 }
 
-export async function writeRedirect(id: string, mergedInto: string, expectedVersion: number): Promise<void> {
-  await conditionalPut(id, { version: expectedVersion + 1, mergedInto }, expectedVersion);
-}
-
 async function conditionalPut(id: string, attributes: Record<string, unknown>, expectedVersion: number) {
   try {
     const result = await dynamoClient().send(

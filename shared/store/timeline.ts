@@ -114,16 +114,8 @@ export async function queryPartitionEvents(profileId: string): Promise<IngestEve
   return events;
 }
 
-/**
- * The events of every partition a profile spans (its own and those merged into it), each messageId
- * once: the earliest copy, as everywhere else.
- */
+/** The events of every partition a profile spans (its own and those merged into it). */
 export async function queryProfileEvents(memberIds: readonly string[]): Promise<IngestEvent[]> {
   const partitions = await Promise.all(memberIds.map((id) => queryPartitionEvents(id)));
-  const earliest = new Map<string, IngestEvent>();
-  for (const event of partitions.flat()) {
-    const known = earliest.get(event.messageId);
-    if (!known || eventMillis(event) < eventMillis(known)) earliest.set(event.messageId, event);
-  }
-  return [...earliest.values()];
+  return partitions.flat();
 }

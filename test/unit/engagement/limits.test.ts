@@ -17,6 +17,7 @@ import { maxTraitKeyLength, maxTraits, maxTraitTextLength } from '#shared/engage
 import { viewCustomer } from '#shared/engagement/view.ts';
 import { delivered } from './arbitraries.ts';
 import { minutesAfterStart as at, identify, page, track } from './events.ts';
+import { stored } from './stored.ts';
 
 /**
  * The state is one DynamoDB item of at most 400 KB, so every list in it that grows with the
@@ -26,21 +27,6 @@ const settings = defaultEngagementSettings;
 
 function stateOf(events: Iterable<IngestEvent>): EngagementState {
   return foldEvents('u1', events, settings);
-}
-
-/** What a state looks like after a write to and a read from DynamoDB, which keeps no map's key order. */
-function stored(state: EngagementState): EngagementState {
-  return reversedKeys(JSON.parse(JSON.stringify(state))) as EngagementState;
-}
-
-function reversedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(reversedKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .reverse()
-      .map(([key, item]) => [key, reversedKeys(item)]),
-  );
 }
 
 function foldIncrementally(events: readonly IngestEvent[]): EngagementState {

@@ -13,23 +13,9 @@ import {
 import { maxViewedInterests, viewCustomer } from '#shared/engagement/view.ts';
 import { toMinor } from '#shared/money.ts';
 import { delivered, history } from './arbitraries.ts';
+import { stored } from './stored.ts';
 
 const settings = defaultEngagementSettings;
-
-/** What a state looks like after a write to and a read from storage, which keeps no map's key order. */
-function stored(state: EngagementState): EngagementState {
-  return reversedKeys(JSON.parse(JSON.stringify(state))) as EngagementState;
-}
-
-function reversedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(reversedKeys);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .reverse()
-      .map(([key, item]) => [key, reversedKeys(item)]),
-  );
-}
 
 function foldIncrementally(state: EngagementState, events: readonly IngestEvent[]): EngagementState {
   return events.reduce((current, event) => {

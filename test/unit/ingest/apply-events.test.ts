@@ -132,7 +132,7 @@ function publishedDetails(): unknown[] {
 describe('applyEvents: incremental or replay', () => {
   it('folds events that all sort after the watermark on top of the stored state, without a Query', async () => {
     const profile = profileOf([visit, view], 2);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), settings);
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     const after = foldEvent(profile.state, later, settings);
     expect(after).toEqual(foldEvents('u1', [visit, view, later], settings));
@@ -140,7 +140,7 @@ describe('applyEvents: incremental or replay', () => {
   });
 
   it('starts a new customer from the empty state, on condition that no profile exists yet', async () => {
-    await applyEvents({ id: 'u1' }, onTimeline(stored(view, visit)), false, settings);
+    await applyEvents({ id: 'u1' }, onTimeline(stored(view, visit)), settings);
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
       PutCommand,
@@ -150,7 +150,7 @@ describe('applyEvents: incremental or replay', () => {
 
   it('replays the whole timeline for an event that sorts before the watermark', async () => {
     const profile = profileOf([visit, view], 2);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(late, later)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(late, later)), settings);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
       ExpressionAttributeValues: { ':pk': 'c#u1', ':prefix': 'e#' },
       ConsistentRead: true,
@@ -164,7 +164,7 @@ describe('applyEvents: incremental or replay', () => {
   it('replays for a duplicate, even next to new events that sort after the watermark', async () => {
     const profile = profileOf([visit, view], 2);
     const writes = onTimeline([{ event: view, outcome: 'duplicate' }, ...stored(later)]);
-    await applyEvents({ id: 'u1', profile }, writes, false, settings);
+    await applyEvents({ id: 'u1', profile }, writes, settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
@@ -176,14 +176,15 @@ describe('applyEvents: incremental or replay', () => {
     const profile = { ...profileOf([view], 2), members: ['a1', 'u1'], foldedMembers: ['a1', 'u1'] };
     const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1' };
     timeline.set('c#a1', [anonymousVisit]);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), true, settings);
+    const plan = await planFold({ id: 'u1', profile }, onTimeline(stored(later)), true, settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-      Item: expect.objectContaining({
+    expect(plan).toMatchObject({
+      kind: 'write',
+      write: {
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
         state: foldEvents('u1', [anonymousVisit, view, later], settings),
-      }),
+      },
     });
   });
 
@@ -193,7 +194,7 @@ describe('applyEvents: incremental or replay', () => {
     const anonymousVisit = { ...visit, userId: undefined, anonymousId: 'a1' };
     timeline.set('c#a1', [anonymousVisit]);
     expect(sortsAfterWatermark(profile.state, later)).toBe(true);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':pk': 'c#a1', ':prefix': 'e#' },
@@ -211,7 +212,7 @@ describe('applyEvents: incremental or replay', () => {
 
   it('writes nothing when a replay ends where the stored state is', async () => {
     const profile = profileOf([visit, view], 2);
-    await applyEvents({ id: 'u1', profile }, [{ event: view, outcome: 'duplicate' }], false, settings);
+    await applyEvents({ id: 'u1', profile }, [{ event: view, outcome: 'duplicate' }], settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
@@ -236,7 +237,7 @@ describe('applyEvents: version conflicts', () => {
         outbox: emptyOutbox,
       },
     });
-    await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
+    await applyEvents({ id: 'u1', profile }, stored(later), settings);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(GetCommand, {
       Key: { pk: 'c#u1', sk: 'state' },
       ConsistentRead: true,
@@ -278,7 +279,7 @@ describe('applyEvents: version conflicts', () => {
         outbox: emptyOutbox,
       },
     });
-    await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
+    await applyEvents({ id: 'u1', profile }, stored(order), settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     // The replay ends where the other worker left the state: nothing more to write or publish.
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
@@ -302,7 +303,7 @@ describe('applyEvents: version conflicts', () => {
       },
     });
     timeline.get('c#u1')?.push(concurrent);
-    await applyEvents({ id: 'u1', profile }, stored(later), false, settings);
+    await applyEvents({ id: 'u1', profile }, stored(later), settings);
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedLastCommandWith(
       PutCommand,
@@ -325,7 +326,7 @@ describe('applyEvents: version conflicts', () => {
         outbox: emptyOutbox,
       },
     });
-    await expect(applyEvents({ id: 'u1', profile }, stored(later), false, settings)).rejects.toThrow(
+    await expect(applyEvents({ id: 'u1', profile }, stored(later), settings)).rejects.toThrow(
       'profile u1 is updated too often concurrently; the batch will be retried',
     );
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 10);
@@ -338,7 +339,7 @@ describe('applyEvents: version conflicts', () => {
     const profile = profileOf([visit], 2);
     const throttled = new Error('throttled');
     dynamo.on(PutCommand).rejects(throttled);
-    await expect(applyEvents({ id: 'u1', profile }, stored(later), false, settings)).rejects.toBe(throttled);
+    await expect(applyEvents({ id: 'u1', profile }, stored(later), settings)).rejects.toBe(throttled);
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(dynamo).not.toHaveReceivedCommand(GetCommand);
   });
@@ -356,7 +357,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
       'Spend Threshold Crossed',
     ]);
     const profile = profileOf([visit], 2);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), settings);
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(after, 2, { events: transitions }));
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
@@ -369,13 +370,13 @@ describe('applyEvents: lifecycle events and the outbox', () => {
 
   it('writes no outbox and clears nothing when the change causes no lifecycle event', async () => {
     const profile = profileOf([visit], 2);
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(later)), settings);
     expect(effects).toEqual(['write state']);
   });
 
   it('publishes an outbox left by a writer that died before publishing, even when nothing changed', async () => {
     const profile = profileOf([visit, order], 3, { events: transitions });
-    await applyEvents({ id: 'u1', profile }, [{ event: order, outcome: 'duplicate' }], false, settings);
+    await applyEvents({ id: 'u1', profile }, [{ event: order, outcome: 'duplicate' }], settings);
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(effects).toEqual(['publish', 'clear outbox']);
@@ -383,7 +384,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
 
   it('carries a left-over outbox forward when the next change is for another message', async () => {
     const profile = profileOf([visit, order], 3, { events: transitions });
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), settings);
     const state = foldEvents('u1', [visit, order, afterOrder], settings);
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(state, 3, { events: transitions }));
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
@@ -393,7 +394,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
   it('leaves an outbox in place when the profile changed after the write (its new writer owns it)', async () => {
     const profile = profileOf([visit], 2);
     dynamo.on(UpdateCommand).rejects(conditionFailed());
-    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), false, settings);
+    await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), settings);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
   });
 
@@ -421,7 +422,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
         outbox: emptyOutbox,
       },
     });
-    await applyEvents({ id: 'u1', profile }, stored(order), false, settings);
+    await applyEvents({ id: 'u1', profile }, stored(order), settings);
     expect(effects).toEqual(['conflict', 'write state', 'publish', 'clear outbox']);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
   });

@@ -17,7 +17,6 @@ import {
   VersionConflictError,
   writeLiveProfile,
   writeMerge,
-  writeRedirect,
 } from '#shared/store/profiles.ts';
 import { useTestRuntime } from '../support/runtime-env.ts';
 import { transactionCancelled } from './fake-conditions.ts';
@@ -85,23 +84,6 @@ describe('writeLiveProfile', () => {
     });
     dynamo.on(PutCommand).rejects(throttled);
     await expect(writeLiveProfile(profile, 2)).rejects.toBe(throttled);
-  });
-});
-
-describe('writeRedirect', () => {
-  it('replaces the profile with a redirect at the version it read', async () => {
-    await writeRedirect('a1', 'u1', 2);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
-      Item: { pk: 'c#a1', sk: 'state', version: 3, mergedInto: 'u1' },
-      ConditionExpression: 'version = :expected',
-      ExpressionAttributeValues: { ':expected': 2 },
-    });
-  });
-
-  it('is a VersionConflictError when the profile changed or appeared meanwhile', async () => {
-    dynamo.on(PutCommand).rejects(conditionFailed());
-    await expect(writeRedirect('a1', 'u1', 0)).rejects.toBeInstanceOf(VersionConflictError);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, { ConditionExpression: 'attribute_not_exists(pk)' });
   });
 });
 

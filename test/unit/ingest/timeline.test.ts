@@ -11,6 +11,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { replayOrder } from '#shared/engagement/state.ts';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
@@ -223,14 +224,14 @@ describe('storeTimelineEvents', () => {
 });
 
 describe('queryProfileEvents', () => {
-  it('reads every member partition and keeps the earliest copy of a messageId found in two', async () => {
+  it('reads every member partition; read in replay order, a messageId found in two is its earliest copy', async () => {
     const early = viewed('m1', 1, { userId: undefined, anonymousId: 'a1' });
     await storeTimelineEvents([
       { partitionId: 'a1', event: early },
       { partitionId: 'u1', event: viewed('m1', 3) },
       { partitionId: 'u1', event: viewed('m2', 2) },
     ]);
-    const events = await queryProfileEvents(['a1', 'u1']);
+    const events = replayOrder(await queryProfileEvents(['a1', 'u1']));
     expect(events.map((event) => [event.messageId, event.timestamp]).sort()).toEqual([
       ['m1', at(1)],
       ['m2', at(2)],
