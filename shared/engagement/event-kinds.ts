@@ -13,8 +13,24 @@ const emailEvents: ReadonlySet<string> = new Set([
   'Unsubscribed',
 ]);
 
+/**
+ * What rapport's campaigns record on a customer's timeline: a message sent, held out, skipped or
+ * deferred (see shared/send/outcomes.ts).
+ */
+export const campaignEvents: ReadonlySet<string> = new Set([
+  'Campaign Email Sent',
+  'Campaign Email Held Out',
+  'Campaign Email Skipped',
+  'Campaign Email Deferred',
+]);
+
 /** Events that happen to a customer without them doing anything. */
-const passiveEvents: ReadonlySet<string> = new Set(['Email Delivered', 'Email Bounced', 'Order Refunded']);
+const passiveEvents: ReadonlySet<string> = new Set([
+  'Email Delivered',
+  'Email Bounced',
+  'Order Refunded',
+  ...campaignEvents,
+]);
 
 /** The track event's name; undefined for every other call type. */
 export function trackName(event: IngestEvent): string | undefined {
@@ -25,7 +41,7 @@ export function trackName(event: IngestEvent): string | undefined {
 export function isVisit(event: IngestEvent): boolean {
   if (event.type === 'page' || event.type === 'screen') return true;
   const name = trackName(event);
-  return name !== undefined && !emailEvents.has(name) && name !== 'Order Refunded';
+  return name !== undefined && !emailEvents.has(name) && !passiveEvents.has(name);
 }
 
 /** Whether the event shows the customer was active, for telling when they lapsed. */

@@ -18,6 +18,8 @@ export interface Orders {
   lastOrderAt: string | null;
   /** Unique, least recently bought first; at most `maxProductIds`. The view sorts them. */
   productIds: string[];
+  /** Categories of the products bought, unique, least recently bought first; at most `maxCategories`. */
+  categories: string[];
   /** One entry per order, sorted by orderId. Internal: not part of the customer view. */
   ledger: OrderEntry[];
 }
@@ -27,6 +29,9 @@ export interface Orders {
  * a replay keeps the same ones as incremental folding). A product bought again counts as recent.
  */
 export const maxProductIds = 1000;
+
+/** The most bought categories kept, the same way as product ids. */
+export const maxCategories = 200;
 
 /**
  * One order, as small as it can be stored: the ledger keeps every order for as long as the customer
@@ -67,6 +72,7 @@ export function emptyOrders(): Orders {
     firstOrderAt: null,
     lastOrderAt: null,
     productIds: [],
+    categories: [],
     ledger: [],
   };
 }
@@ -119,12 +125,15 @@ function withOrder(orders: Orders, placed: PlacedOrder, when: Instant): Orders {
   const entry: OrderEntry = [placed.orderId, placed.amount, placed.currency];
   const ledger = [...ledgerOf(orders), entry].sort(([a], [b]) => compareText(a, b));
   const bought = placed.products.map((line) => line.productId);
+  const categories = placed.products.flatMap((line) => (line.category === null ? [] : [line.category]));
   return {
     count: ledger.length,
     revenue: revenueOf(ledger),
     firstOrderAt: earlierAt(orders.firstOrderAt, when),
     lastOrderAt: laterAt(orders.lastOrderAt, when),
     productIds: recentUnique(orders.productIds, bought, maxProductIds),
+    // States stored before categories were kept have none: a replay fills them in.
+    categories: recentUnique(orders.categories ?? [], categories, maxCategories),
     ledger,
   };
 }

@@ -2,8 +2,8 @@ import type { IngestEvent } from '#events/ingest-event.ts';
 import { type Cart, emptyCart, foldCart } from './cart.ts';
 import { compareText, recentUnique } from './collation.ts';
 import { type EmailEngagement, emptyEmail, foldEmail } from './email.ts';
-import { isActivity } from './event-kinds.ts';
-import { instantOf, laterAt, millisOf } from './instant.ts';
+import { isActivity, trackName } from './event-kinds.ts';
+import { type Instant, instantOf, laterAt, millisOf } from './instant.ts';
 import { foldInterests, type InterestScore } from './interests.ts';
 import type { JsonValue } from './json-value.ts';
 import { emptyOrders, foldOrders, newOrderOf, type Orders } from './orders.ts';
@@ -38,6 +38,11 @@ export interface EngagementState {
   tier: string | null;
   /** The latest event of any kind but a delivery or bounce of mail. */
   lastActivityAt: string | null;
+  /**
+   * When each track event last happened, by name; at most `maxLastEvents` names, the most recent
+   * kept. Campaigns use it to tell whether a cancelling event (an order after a cart) came in.
+   */
+  lastEvents: Record<string, string>;
   firstTouch: Touch | null;
   lastTouch: Touch | null;
 }
@@ -51,6 +56,9 @@ export interface EngagementState {
  * sort order; they are taken as that order of recency until the next replay.)
  */
 export const maxAnonymousIds = 50;
+
+/** The most event names whose last time is kept. */
+export const maxLastEvents = 100;
 
 export interface Watermark {
   timestamp: string;
@@ -70,6 +78,7 @@ export function emptyState(customerId: string): EngagementState {
     email: emptyEmail(),
     tier: null,
     lastActivityAt: null,
+    lastEvents: {},
     firstTouch: null,
     lastTouch: null,
   };
@@ -101,6 +110,7 @@ export function foldEvent(
     email: foldEmail(state.email, event, when),
     tier: tierOf(orders, settings),
     lastActivityAt: isActivity(event) ? laterAt(state.lastActivityAt, when) : state.lastActivityAt,
+    lastEvents: foldLastEvents(state.lastEvents ?? {}, event, when),
     firstTouch: touches.firstTouch,
     lastTouch: touches.lastTouch,
   };
@@ -143,6 +153,28 @@ export function replayOrder(events: Iterable<IngestEvent>): IngestEvent[] {
 /** Whether folding the event on top of the state is the same as replaying: it sorts after all of it. */
 export function sortsAfterWatermark(state: EngagementState, event: IngestEvent): boolean {
   return state.watermark === null || compareEvents(event, state.watermark) > 0;
+}
+
+/**
+ * The later of the two times for the event's name. Past the cap the name with the oldest time goes
+ * (ties by name), which depends only on the times, so replay and incremental folding keep the same.
+ */
+function foldLastEvents(
+  held: Record<string, string>,
+  event: IngestEvent,
+  when: Instant,
+): Record<string, string> {
+  const name = trackName(event);
+  if (name === undefined) return held;
+  const previous = held[name];
+  const at = laterAt(previous ?? null, when);
+  if (at === previous) return held;
+  const entries = Object.entries({ ...held, [name]: at });
+  if (entries.length > maxLastEvents) {
+    entries.sort(([a, aAt], [b, bAt]) => millisOf(bAt) - millisOf(aAt) || compareText(a, b));
+    entries.length = maxLastEvents;
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => compareText(a, b)));
 }
 
 function seenAnonymousId(held: string[], anonymousId: string): string[] {
