@@ -3,7 +3,8 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { ServiceUnavailableError } from '#shared/http.ts';
-import { enqueueEvents, sqsBatches } from '#shared/ingest-queue.ts';
+import { enqueueEvents, ingestMessages } from '#shared/ingest-queue.ts';
+import { sqsBatches } from '#shared/queue.ts';
 import { acceptAll, mockAws, queuedBodies, queueUrl } from './fixtures.ts';
 
 function events(count: number, padding = ''): IngestEvent[] {
@@ -40,11 +41,11 @@ const fast = { backoffMillis: 1 };
 
 describe('sqsBatches', () => {
   it('makes batches of at most 10 entries', () => {
-    expect(sqsBatches(events(25)).map((batch) => batch.length)).toEqual([10, 10, 5]);
+    expect(sqsBatches(ingestMessages(events(25))).map((batch) => batch.length)).toEqual([10, 10, 5]);
   });
 
   it('keeps each batch under 256 KB', () => {
-    const batches = sqsBatches(events(10, 'x'.repeat(32_000)));
+    const batches = sqsBatches(ingestMessages(events(10, 'x'.repeat(32_000))));
     expect(batches.map((batch) => batch.length)).toEqual([8, 2]);
     for (const batch of batches) {
       const bytes = batch.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? ''), 0);
@@ -55,7 +56,8 @@ describe('sqsBatches', () => {
   it('escapes the characters SQS refuses, keeping the JSON the same', () => {
     const [event] = events(1);
     if (!event) throw new Error('no event');
-    const body = sqsBatches([{ ...event, event: 'odd\uFFFF\uFFFE' }])[0]?.[0]?.MessageBody ?? '';
+    const body =
+      sqsBatches(ingestMessages([{ ...event, event: 'odd\uFFFF\uFFFE' }]))[0]?.[0]?.MessageBody ?? '';
     expect(body).not.toMatch(/[\uFFFE\uFFFF]/);
     expect(JSON.parse(body).event).toBe('odd\uFFFF\uFFFE');
   });
