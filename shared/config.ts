@@ -18,6 +18,16 @@ const runtimeEnv = z.object({
   RAPPORT_EVENTBRIDGE_ENDPOINT: optionalUrl,
   /** Engagement settings as JSON (see shared/engagement/settings.ts); defaults apply when unset. */
   RAPPORT_ENGAGEMENT: z.string().optional(),
+  /** The send queue, where campaigns put the messages the send function delivers. */
+  RAPPORT_SEND_QUEUE_URL: z.string().min(1).optional(),
+  /** A JSON file of the campaign catalog (see shared/campaigns/runtime-catalog.ts); no campaigns when unset. */
+  RAPPORT_CATALOG: z.string().min(1).optional(),
+  /** Signs unsubscribe tokens and promo codes. At least 32 characters. */
+  RAPPORT_SIGNING_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  /** The SES configuration set every campaign email is sent with. */
+  RAPPORT_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** "off" sends as fast as the send function can; anything else paces to sending.maxSendRate. */
+  RAPPORT_SEND_PACING: z.enum(['on', 'off']).default('on'),
   /** Receive count at which the ingest consumer moves a failing message to the DLQ with its reason. */
   RAPPORT_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).default(5),
 });

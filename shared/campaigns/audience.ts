@@ -87,17 +87,24 @@ const decimal = z
   .string({ error: 'expected a decimal string like "50"' })
   .regex(/^\d+(\.\d+)?$/, { error: 'expected a decimal string like "50"' });
 
-const oneOrMany = <T extends z.ZodType>(value: T) =>
-  z.union([value.transform((one) => [one]), z.array(value).min(1)]);
+const oneOrMany = <T extends z.ZodType>(value: T, hint: string) =>
+  z.union([value.transform((one) => [one]), z.array(value).min(1)], {
+    error: `expected ${hint}, or a list of them`,
+  });
 
-const tierList = oneOrMany(z.string({ error: 'expected a tier name like "gold"' }).min(1));
+const tierList = oneOrMany(
+  z.string({ error: 'expected a tier name like "gold"' }).min(1),
+  'a tier name like "gold"',
+);
 const lifecycleList = oneOrMany(
   z.enum(['prospect', 'customer', 'repeat', 'lapsed'], {
     error: 'expected one of prospect, customer, repeat, lapsed',
   }),
+  'one of prospect, customer, repeat, lapsed',
 );
 const cartStatusList = oneOrMany(
   z.enum(['open', 'converted', 'empty'], { error: 'expected one of open, converted, empty' }),
+  'one of open, converted, empty',
 );
 
 const trait = z

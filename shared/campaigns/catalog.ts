@@ -60,6 +60,9 @@ const noSending: SendingSettings = sendingSettings.parse({
   unsubscribeMailbox: 'unsubscribe@localhost.invalid',
 });
 
+/** The catalog of a deployment without campaigns. */
+export const noCampaigns: Catalog = { campaigns: [], sending: noSending, templates: {} };
+
 /**
  * Checks the whole catalog and returns it, or throws a CatalogError listing every problem, each
  * naming its file and field. Nothing half-valid gets through: one bad campaign refuses them all.

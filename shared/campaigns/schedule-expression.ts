@@ -58,13 +58,60 @@ function parseCron(expression: string, body: string): ReturnType<typeof awsCron.
       `"${expression}": exactly one of day-of-month and day-of-week must be "?", e.g. cron(0 9 ? * MON *)`,
     );
   }
+  const names = body.match(/[A-Za-z]+/g) ?? [];
+  const unknown = names.filter(
+    (name) => !cronNames.has(name.toUpperCase()) && name.toUpperCase() !== 'L' && name.toUpperCase() !== 'W',
+  );
+  if (unknown.length > 0) {
+    throw new ScheduleExpressionError(
+      `"${expression}": unknown name ${unknown.join(', ')}: months are JAN-DEC and days SUN-SAT`,
+    );
+  }
+  let parsed: ReturnType<typeof awsCron.parse>;
   try {
-    return awsCron.parse(fields.join(' '));
+    parsed = awsCron.parse(fields.join(' '));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ScheduleExpressionError(`"${expression}": ${reason}`);
   }
+  // The parser drops what it cannot read instead of failing: a field left empty or holding a
+  // non-number never fires.
+  const lists = Object.entries(parsed) as [string, unknown][];
+  for (const [field, values] of lists) {
+    if (!Array.isArray(values)) continue;
+    const question =
+      (field === 'daysOfMonth' && dayOfMonth === '?') || (field === 'daysOfWeek' && dayOfWeek === '?');
+    const bad =
+      values.some((value) => typeof value === 'number' && !Number.isFinite(value)) ||
+      values.some((value) => value === null);
+    if (bad || (values.length === 0 && !question)) {
+      throw new ScheduleExpressionError(`"${expression}": the ${field} field cannot be read`);
+    }
+  }
+  return parsed;
 }
+
+const cronNames = new Set([
+  'JAN',
+  'FEB',
+  'MAR',
+  'APR',
+  'MAY',
+  'JUN',
+  'JUL',
+  'AUG',
+  'SEP',
+  'OCT',
+  'NOV',
+  'DEC',
+  'SUN',
+  'MON',
+  'TUE',
+  'WED',
+  'THU',
+  'FRI',
+  'SAT',
+]);
 
 /**
  * The latest fire time at or before `at`. A rate schedule counts from `origin` (EventBridge counts
@@ -88,5 +135,5 @@ export function nextFireAfter(schedule: ScheduleExpression, after: Date, origin 
     const periods = elapsed < 0 ? 0 : Math.floor(elapsed / schedule.periodMs) + 1;
     return new Date(origin + periods * schedule.periodMs);
   }
-  return awsCron.next(schedule.cron, new Date(after.getTime() + 1)) ?? undefined;
+  return awsCron.next(schedule.cron, after) ?? undefined;
 }

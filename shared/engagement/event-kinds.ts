@@ -14,14 +14,15 @@ const emailEvents: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * What rapport's campaigns record on a customer's timeline: a message sent, held out, skipped or
- * deferred (see shared/send/outcomes.ts).
+ * What rapport's campaigns record on a customer's timeline: a message sent, held out, skipped,
+ * deferred or refused by SES (see shared/send/outcomes.ts).
  */
 export const campaignEvents: ReadonlySet<string> = new Set([
   'Campaign Email Sent',
   'Campaign Email Held Out',
   'Campaign Email Skipped',
   'Campaign Email Deferred',
+  'Campaign Email Failed',
 ]);
 
 /** Events that happen to a customer without them doing anything. */

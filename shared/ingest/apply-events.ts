@@ -1,7 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
+import { indexChanges, indexItemsOf } from '../audience/indexes.ts';
 import { publishLifecycleEvents } from '../bus.ts';
+import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
+import { dispatchTriggers } from '../campaigns/dispatch-triggers.ts';
+import { eventTriggers } from '../campaigns/triggers.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import {
   compareEvents,
@@ -12,7 +16,13 @@ import {
   sortsAfterWatermark,
 } from '../engagement/state.ts';
 import { lifecycleTransitions } from '../engagement/transitions.ts';
-import { clearOutbox, type ProfileWrite, VersionConflictError, writeLiveProfile } from '../store/profiles.ts';
+import {
+  clearOutbox,
+  type Outbox,
+  type ProfileWrite,
+  VersionConflictError,
+  writeLiveProfile,
+} from '../store/profiles.ts';
 import { queryPartitionEvents } from '../store/timeline.ts';
 import { type ResolvedProfile, resolveProfile } from './identity.ts';
 
@@ -27,7 +37,7 @@ export interface TimelineWrite {
  */
 export type FoldPlan =
   | { kind: 'write'; write: ProfileWrite }
-  | { kind: 'unchanged'; id: string; version: number; pending: LifecycleEvent[] };
+  | { kind: 'unchanged'; id: string; version: number; pending: Outbox };
 
 const maxAttempts = 10;
 
@@ -50,6 +60,7 @@ export async function applyEvents(
   writes: readonly TimelineWrite[],
   settings: EngagementSettings,
   firstPlan?: FoldPlan,
+  catalog: Catalog = noCampaigns,
 ): Promise<void> {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     try {
@@ -58,14 +69,14 @@ export async function applyEvents(
       if (attempt > 0) await backoff(attempt);
       const plan =
         attempt === 0
-          ? (firstPlan ?? (await planFold(initial, writes, false, settings)))
-          : await planFold(await resolveProfile(initial.id), writes, true, settings);
+          ? (firstPlan ?? (await planFold(initial, writes, false, settings, catalog)))
+          : await planFold(await resolveProfile(initial.id), writes, true, settings, catalog);
       if (plan.kind === 'unchanged') {
         await publishOutbox(plan.id, plan.pending, plan.version);
         return;
       }
-      const version = await writeLiveProfile(plan.write, plan.write.expectedVersion);
-      await publishOutbox(plan.write.id, plan.write.outbox.events, version);
+      const version = await writeLiveProfile(plan.write);
+      await publishOutbox(plan.write.id, plan.write.outbox, version);
       return;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -78,14 +89,16 @@ export async function applyEvents(
  * The fold of new events on a profile read before they were stored. Events that all sort after the
  * state's watermark are folded on top of it; anything else (a late event, a redelivery, members
  * merged in and not folded yet, a retry after a conflict) replays the whole timeline, which is the
- * definition of truth. The lifecycle events the new events cause go into the outbox, after any left
- * over from an earlier writer.
+ * definition of truth. The lifecycle events and campaign triggers the new events cause go into the
+ * outbox, after any left over from an earlier writer; the campaign index items of the new state are
+ * written with it.
  */
 export async function planFold(
   resolved: ResolvedProfile,
   writes: readonly TimelineWrite[],
   forceReplay: boolean,
   settings: EngagementSettings,
+  catalog: Catalog = noCampaigns,
 ): Promise<FoldPlan> {
   const profile = resolved.profile;
   const before = profile?.state ?? emptyState(resolved.id);
@@ -108,8 +121,11 @@ export async function planFold(
     ? foldStepwise(before, stored, settings)
     : await replay(resolved.id, members, profile?.foldedMembers ?? [], writes, settings);
 
-  const pending = profile?.outbox.events ?? [];
-  if (profile && !unfoldedMembers && isDeepStrictEqual(after, before)) {
+  const pending = profile?.outbox ?? { events: [], triggers: [] };
+  const index = indexItemsOf(resolved.id, after, catalog, settings);
+  const changes = indexChanges(profile?.indexed ?? [], index);
+  const unchangedIndex = changes.puts.length === 0 && changes.deletes.length === 0;
+  if (profile && !unfoldedMembers && unchangedIndex && isDeepStrictEqual(after, before)) {
     return { kind: 'unchanged', id: profile.id, version: profile.version, pending };
   }
   return {
@@ -119,7 +135,12 @@ export async function planFold(
       members,
       foldedMembers: members,
       state: after,
-      outbox: { events: [...pending, ...transitions] },
+      outbox: {
+        events: [...pending.events, ...transitions],
+        triggers: [...pending.triggers, ...eventTriggers(catalog, resolved.id, stored)],
+      },
+      indexed: index,
+      indexChanges: changes,
       expectedVersion: profile?.version ?? 0,
     },
   };
@@ -193,12 +214,12 @@ function transitionId(event: LifecycleEvent): string {
 }
 
 /**
- * Publishes lifecycle events written with a state, then clears them. Events left over by a writer
- * that died before publishing are published by the next one to touch the profile: at least once,
- * under ids that repeat.
+ * Publishes the lifecycle events and dispatches the campaign triggers written with a state, then
+ * clears them. What a writer that died before publishing left over is published by the next one to
+ * touch the profile: at least once, under ids that repeat (sends are idempotent on their occurrence).
  */
-export async function publishOutbox(id: string, events: LifecycleEvent[], version: number): Promise<void> {
-  if (events.length === 0) return;
-  await publishLifecycleEvents(events);
+export async function publishOutbox(id: string, outbox: Outbox, version: number): Promise<void> {
+  if (outbox.events.length === 0 && outbox.triggers.length === 0) return;
+  await Promise.all([publishLifecycleEvents(outbox.events), dispatchTriggers(outbox.triggers)]);
   await clearOutbox(id, version);
 }

@@ -101,7 +101,10 @@ export async function mergeProfiles(
     const members = [
       ...new Set([...(into.profile?.members ?? [into.id]), ...(from.profile?.members ?? [from.id])]),
     ].sort();
-    const pending = [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])];
+    const pending = {
+      events: [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])],
+      triggers: [...(into.profile?.outbox.triggers ?? []), ...(from.profile?.outbox.triggers ?? [])],
+    };
     try {
       await writeMerge(
         {
@@ -109,10 +112,16 @@ export async function mergeProfiles(
           members,
           foldedMembers: into.profile?.foldedMembers ?? [],
           state: into.profile?.state ?? emptyState(into.id),
-          outbox: { events: pending },
+          outbox: pending,
+          indexed: into.profile?.indexed ?? [],
           expectedVersion: into.profile?.version ?? 0,
         },
-        { id: from.id, mergedInto: into.id, expectedVersion: from.profile?.version ?? 0 },
+        {
+          id: from.id,
+          mergedInto: into.id,
+          expectedVersion: from.profile?.version ?? 0,
+          indexed: from.profile?.indexed ?? [],
+        },
       );
       return into.id;
     } catch (error) {

@@ -1,4 +1,5 @@
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
+import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import { type ProfileWrite, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
@@ -46,6 +47,7 @@ const groupConcurrency = 8;
 export async function ingestBatch(
   records: readonly IngestRecord[],
   settings: EngagementSettings,
+  catalog: Catalog = noCampaigns,
 ): Promise<IngestFailure[]> {
   const failures: IngestFailure[] = [];
   const fail = (items: readonly ParsedRecord[], error: unknown) => {
@@ -86,7 +88,7 @@ export async function ingestBatch(
   });
   const planned = await planGroups(
     stored,
-    (group) => planFold(group.profile, group.writes, false, settings),
+    (group) => planFold(group.profile, group.writes, false, settings, catalog),
     fail,
   );
   const writes = planned.flatMap(({ plan }) => (plan.kind === 'write' ? [plan.write] : []));
@@ -95,9 +97,9 @@ export async function ingestBatch(
   await inParallel(planned, async ({ group, plan }) => {
     try {
       if (plan.kind === 'write' && landed.has(plan.write)) {
-        await publishOutbox(plan.write.id, plan.write.outbox.events, plan.write.expectedVersion + 1);
+        await publishOutbox(plan.write.id, plan.write.outbox, plan.write.expectedVersion + 1);
       } else {
-        await applyEvents(group.profile, group.writes, settings, plan);
+        await applyEvents(group.profile, group.writes, settings, plan, catalog);
       }
     } catch (error) {
       fail(group.items, error);

@@ -18,12 +18,18 @@ const maxRounds = 8;
 
 export type ItemKey = { pk: string; sk: string };
 
-/** Strongly consistent reads of the items with these keys; absent items are left out. */
+/**
+ * Reads of the items with these keys, strongly consistent unless `consistent` is false (half the
+ * read units); absent items are left out.
+ */
 export async function batchGetItems(
   keys: readonly ItemKey[],
   projection?: string,
+  consistent = true,
 ): Promise<Record<string, unknown>[]> {
-  const pages = await Promise.all(chunks(keys, getLimit).map((chunk) => getChunk(chunk, projection)));
+  const pages = await Promise.all(
+    chunks(keys, getLimit).map((chunk) => getChunk(chunk, projection, consistent)),
+  );
   return pages.flat();
 }
 
@@ -31,7 +37,11 @@ export async function batchPutItems(items: readonly Record<string, unknown>[]): 
   await Promise.all(chunks(items, writeLimit).map((chunk) => putChunk(chunk)));
 }
 
-async function getChunk(keys: ItemKey[], projection: string | undefined): Promise<Record<string, unknown>[]> {
+async function getChunk(
+  keys: ItemKey[],
+  projection: string | undefined,
+  consistent: boolean,
+): Promise<Record<string, unknown>[]> {
   const table = runtimeConfig().RAPPORT_TABLE;
   const found: Record<string, unknown>[] = [];
   let pending: Record<string, unknown>[] | undefined = keys;
@@ -44,7 +54,7 @@ async function getChunk(keys: ItemKey[], projection: string | undefined): Promis
         RequestItems: {
           [table]: {
             Keys: pending,
-            ConsistentRead: true,
+            ConsistentRead: consistent,
             ...(projection ? { ProjectionExpression: projection } : {}),
           },
         },

@@ -5,6 +5,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
+import type { IndexItem } from '../audience/indexes.ts';
+import type { CampaignTrigger } from '../campaigns/triggers.ts';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import type { EngagementState } from '../engagement/state.ts';
@@ -24,7 +26,12 @@ import { customerPartition, stateSortKey } from './table.ts';
  */
 export interface Outbox {
   events: LifecycleEvent[];
+  /** Campaign sends and timers the events set off (see campaigns/triggers.ts). */
+  triggers: CampaignTrigger[];
 }
+
+/** The key of an index item (an audience membership, a date index entry) that a profile holds. */
+export type IndexKey = Pick<IndexItem, 'pk' | 'sk'>;
 
 export interface LiveProfile {
   kind: 'live';
@@ -38,6 +45,8 @@ export interface LiveProfile {
   foldedMembers: string[];
   state: EngagementState;
   outbox: Outbox;
+  /** The index items written for this profile's state, so that the next write knows what to change. */
+  indexed: IndexItem[];
 }
 
 export interface RedirectProfile {
@@ -56,7 +65,7 @@ export class VersionConflictError extends Error {
   }
 }
 
-export const emptyOutbox: Outbox = { events: [] };
+export const emptyOutbox: Outbox = { events: [], triggers: [] };
 
 export async function getProfile(id: string): Promise<StoredProfile | undefined> {
   const result = await dynamoClient().send(
@@ -71,10 +80,16 @@ export async function getProfile(id: string): Promise<StoredProfile | undefined>
   return result.Item ? toProfile(id, result.Item) : undefined;
 }
 
-/** The stored profiles of many ids, read strongly consistently in batches; absent ids are left out. */
-export async function getProfiles(ids: readonly string[]): Promise<Map<string, StoredProfile>> {
+/**
+ * The stored profiles of many ids, read in batches, strongly consistently unless `consistent` is
+ * false; absent ids are left out.
+ */
+export async function getProfiles(
+  ids: readonly string[],
+  consistent = true,
+): Promise<Map<string, StoredProfile>> {
   const keys = [...new Set(ids)].map((id) => ({ pk: customerPartition(id), sk: stateSortKey }));
-  const items = await batchGetItems(keys);
+  const items = await batchGetItems(keys, undefined, consistent);
   return new Map(
     items.map((item) => {
       const id = String(item.pk).slice(customerPartition('').length);
@@ -95,7 +110,11 @@ function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
     members: item.members as string[],
     foldedMembers: (item.foldedMembers as string[] | undefined) ?? [],
     state: item.state as EngagementState,
-    outbox: { events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [] },
+    outbox: {
+      events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [],
+      triggers: (item.outbox as Partial<Outbox> | undefined)?.triggers ?? [],
+    },
+    indexed: (item.indexed as IndexItem[] | undefined) ?? [],
   };
 }
 
@@ -103,6 +122,13 @@ function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
 export interface ProfileWrite extends Omit<LiveProfile, 'kind' | 'version'> {
   /** 0 when the profile must not exist yet. */
   expectedVersion: number;
+  /** Index items to write and remove with the state, in the same transaction. */
+  indexChanges?: IndexChanges;
+}
+
+export interface IndexChanges {
+  puts: IndexItem[];
+  deletes: IndexKey[];
 }
 
 const transactionLimit = 25;
@@ -116,14 +142,14 @@ const transactionRounds = 3;
  */
 export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promise<Set<ProfileWrite>> {
   const landed = new Set<ProfileWrite>();
-  const chunks: ProfileWrite[][] = [];
-  for (let start = 0; start < writes.length; start += transactionLimit) {
-    chunks.push(writes.slice(start, start + transactionLimit));
-  }
   await Promise.all(
-    chunks.map(async (chunk) => {
+    transactionChunks(writes).map(async (chunk) => {
       let pending = chunk;
-      for (let round = 0; round < transactionRounds && pending.length > 1; round++) {
+      for (
+        let round = 0;
+        round < transactionRounds && (pending.length > 1 || hasIndexChanges(pending));
+        round++
+      ) {
         const refused = await transactWrite(pending);
         if (refused.size === 0) {
           for (const write of pending) landed.add(write);
@@ -136,14 +162,54 @@ export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promis
   return landed;
 }
 
+/** Writes grouped so that no transaction holds more than 25 items, index items included. */
+function transactionChunks(writes: readonly ProfileWrite[]): ProfileWrite[][] {
+  const chunks: ProfileWrite[][] = [];
+  let current: ProfileWrite[] = [];
+  let size = 0;
+  for (const write of writes) {
+    const items = itemCount(write);
+    if (current.length > 0 && size + items > transactionLimit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(write);
+    size += items;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function itemCount(write: ProfileWrite): number {
+  return 1 + (write.indexChanges?.puts.length ?? 0) + (write.indexChanges?.deletes.length ?? 0);
+}
+
+function hasIndexChanges(writes: readonly ProfileWrite[]): boolean {
+  return writes.some((write) => itemCount(write) > 1);
+}
+
+/** The transaction items of a write: its state, conditionally, and its index changes. */
+function transactItems(write: ProfileWrite) {
+  const table = runtimeConfig().RAPPORT_TABLE;
+  return [
+    { Put: conditionalPutInput(write.id, profileAttributes(write), write.expectedVersion) },
+    ...(write.indexChanges?.puts ?? []).map((item) => ({
+      Put: { TableName: table, Item: { ...item.attributes, pk: item.pk, sk: item.sk } },
+    })),
+    ...(write.indexChanges?.deletes ?? []).map((key) => ({
+      Delete: { TableName: table, Key: { pk: key.pk, sk: key.sk } },
+    })),
+  ];
+}
+
 /** The indexes of the writes that made a transaction fail; all of them when DynamoDB does not say. */
 async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<number>> {
+  const owners = writes.flatMap((write, index) => transactItems(write).map(() => index));
   try {
     const result = await dynamoClient().send(
       new TransactWriteCommand({
-        TransactItems: writes.map((write) => ({
-          Put: conditionalPutInput(write.id, profileAttributes(write), write.expectedVersion),
-        })),
+        TransactItems: writes.flatMap(transactItems),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -152,7 +218,7 @@ async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<numbe
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons) {
       const refused = error.CancellationReasons.flatMap((reason, index) =>
-        reason.Code && reason.Code !== 'None' ? [index] : [],
+        reason.Code && reason.Code !== 'None' ? [owners[index] ?? 0] : [],
       );
       if (refused.length > 0) return new Set(refused);
     }
@@ -163,23 +229,28 @@ async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<numbe
   }
 }
 
-function profileAttributes(write: Omit<ProfileWrite, 'expectedVersion'> & { expectedVersion: number }) {
+function profileAttributes(write: ProfileWrite) {
   return {
     version: write.expectedVersion + 1,
     members: write.members,
     foldedMembers: write.foldedMembers,
     state: write.state,
     outbox: write.outbox,
+    indexed: write.indexed,
   };
 }
 
-/** Write a live profile; `expectedVersion` 0 means it must not exist yet. Returns the new version. */
-export async function writeLiveProfile(
-  profile: Omit<LiveProfile, 'kind' | 'version'>,
-  expectedVersion: number,
-): Promise<number> {
-  await conditionalPut(profile.id, profileAttributes({ ...profile, expectedVersion }), expectedVersion);
-  return expectedVersion + 1;
+/**
+ * Write a live profile, on its version (`expectedVersion` 0: it must not exist yet), with its index
+ * changes in the same transaction. Returns the new version.
+ */
+export async function writeLiveProfile(write: ProfileWrite): Promise<number> {
+  if (itemCount(write) === 1) {
+    await conditionalPut(write.id, profileAttributes(write), write.expectedVersion);
+  } else if ((await transactWrite([write])).size > 0) {
+    throw new VersionConflictError(write.id);
+  }
+  return write.expectedVersion + 1;
 }
 
 /** Clears a published outbox, unless the profile has changed since (its writer then owns the outbox). */
@@ -202,14 +273,15 @@ export async function clearOutbox(id: string, version: number): Promise<void> {
 }
 
 /**
- * A merge in one transaction: the survivor, with the merged profile's members added, and the merged
+ * A merge in one transaction (so a merged profile holds at most 22 index items): the survivor, with the merged profile's members added, and the merged
  * profile turned into a redirect to it. Each on the version it was read at, so that a merge never
  * acts on a profile that changed meanwhile (merged elsewhere, or merged the other way round).
  */
 export async function writeMerge(
   survivor: ProfileWrite,
-  merged: { id: string; mergedInto: string; expectedVersion: number },
+  merged: { id: string; mergedInto: string; expectedVersion: number; indexed: readonly IndexKey[] },
 ): Promise<void> {
+  const table = runtimeConfig().RAPPORT_TABLE;
   try {
     const result = await dynamoClient().send(
       new TransactWriteCommand({
@@ -222,6 +294,8 @@ export async function writeMerge(
               merged.expectedVersion,
             ),
           },
+          // A redirect is in no audience: the survivor's next fold indexes the merged state.
+          ...merged.indexed.map((key) => ({ Delete: { TableName: table, Key: { pk: key.pk, sk: key.sk } } })),
         ],
         ReturnConsumedCapacity: 'TOTAL',
       }),

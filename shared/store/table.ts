@@ -9,7 +9,8 @@
 | audience member   | `aud#<campaignId>#<shard>` | `<customerId>`, or `<web.lastSeenAt>#<customerId>` |
 | date index entry  | `date#<field>#<MM-DD>` | `<YYYY-MM-DD>#<customerId>` |
 | campaign timer    | `c#<profileId>` | `timer#<campaignId>#<key>` |
-| due-timer pointer | `due#<YYYY-MM-DDTHH>#<shard>` | `<dueAt>#<profileId>#<timer sk>` |
+| due-timer pointer | `due#<shard>` | `<dueAt>#<profileId>#<timer sk>` |
+| deferred send     | `c#<profileId>` | `defer#<campaignId>#<occurrence>` |
 | send claim        | `c#<profileId>` | `send#<campaignId>#<occurrence>` |
 | send ledger       | `c#<profileId>` | `sends` |
 | campaign counters | `stats#<campaignId>` | `<shard>` |
@@ -52,8 +53,12 @@ export function timerSortKey(campaignId: string, key: string): string {
   return `timer#${campaignId}#${key}`;
 }
 
-export function duePartition(hour: string, shard: number): string {
-  return `due#${hour}#${shard}`;
+export function duePartition(shard: number): string {
+  return `due#${shard}`;
+}
+
+export function deferralSortKey(campaignId: string, occurrence: string): string {
+  return `defer#${campaignId}#${occurrence}`;
 }
 
 export function sendClaimSortKey(campaignId: string, occurrence: string): string {

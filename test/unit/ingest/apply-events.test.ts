@@ -78,6 +78,7 @@ function profileOf(events: IngestEvent[], version: number, outbox: Outbox = empt
     foldedMembers: ['u1'],
     state: foldEvents('u1', events, settings),
     outbox,
+    indexed: [],
   };
 }
 
@@ -107,6 +108,7 @@ function statePut(state: EngagementState, expectedVersion: number, outbox: Outbo
       foldedMembers: ['u1'],
       state,
       outbox,
+      indexed: [],
     },
     ...(expectedVersion === 0
       ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -136,7 +138,10 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     const after = foldEvent(profile.state, later, settings);
     expect(after).toEqual(foldEvents('u1', [visit, view, later], settings));
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, statePut(after, 2, { events: [] }));
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
+      PutCommand,
+      statePut(after, 2, { events: [], triggers: [] }),
+    );
   });
 
   it('starts a new customer from the empty state, on condition that no profile exists yet', async () => {
@@ -144,7 +149,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view], settings), 0, { events: [] }),
+      statePut(foldEvents('u1', [visit, view], settings), 0, { events: [], triggers: [] }),
     );
   });
 
@@ -157,7 +162,7 @@ describe('applyEvents: incremental or replay', () => {
     });
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, late, view, later], settings), 2, { events: [] }),
+      statePut(foldEvents('u1', [visit, late, view, later], settings), 2, { events: [], triggers: [] }),
     );
   });
 
@@ -168,7 +173,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view, later], settings), 2, { events: [] }),
+      statePut(foldEvents('u1', [visit, view, later], settings), 2, { events: [], triggers: [] }),
     );
   });
 
@@ -243,7 +248,7 @@ describe('applyEvents: version conflicts', () => {
       ConsistentRead: true,
     });
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 2);
-    const outbox = { events: [] };
+    const outbox = { events: [], triggers: [] };
     expect(dynamo).toHaveReceivedNthCommandWith(
       PutCommand,
       1,
@@ -307,7 +312,7 @@ describe('applyEvents: version conflicts', () => {
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedLastCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view, later, concurrent], settings), 3, { events: [] }),
+      statePut(foldEvents('u1', [visit, view, later, concurrent], settings), 3, { events: [], triggers: [] }),
     );
   });
 
@@ -358,7 +363,10 @@ describe('applyEvents: lifecycle events and the outbox', () => {
     ]);
     const profile = profileOf([visit], 2);
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), settings);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(after, 2, { events: transitions }));
+    expect(dynamo).toHaveReceivedCommandWith(
+      PutCommand,
+      statePut(after, 2, { events: transitions, triggers: [] }),
+    );
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       Key: { pk: 'c#u1', sk: 'state' },
@@ -375,7 +383,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
   });
 
   it('publishes an outbox left by a writer that died before publishing, even when nothing changed', async () => {
-    const profile = profileOf([visit, order], 3, { events: transitions });
+    const profile = profileOf([visit, order], 3, { events: transitions, triggers: [] });
     await applyEvents({ id: 'u1', profile }, [{ event: order, outcome: 'duplicate' }], settings);
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
@@ -383,10 +391,13 @@ describe('applyEvents: lifecycle events and the outbox', () => {
   });
 
   it('carries a left-over outbox forward when the next change is for another message', async () => {
-    const profile = profileOf([visit, order], 3, { events: transitions });
+    const profile = profileOf([visit, order], 3, { events: transitions, triggers: [] });
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), settings);
     const state = foldEvents('u1', [visit, order, afterOrder], settings);
-    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(state, 3, { events: transitions }));
+    expect(dynamo).toHaveReceivedCommandWith(
+      PutCommand,
+      statePut(state, 3, { events: transitions, triggers: [] }),
+    );
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(effects).toEqual(['write state', 'publish', 'clear outbox']);
   });
@@ -448,7 +459,9 @@ describe('planFold: members merged in and not folded yet', () => {
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
         state: foldEvents('u1', [visit, anonymousVisit, view, later], settings),
-        outbox: { events: [] },
+        outbox: { events: [], triggers: [] },
+        indexed: [],
+        indexChanges: { puts: [], deletes: [] },
         expectedVersion: 4,
       },
     });
@@ -491,7 +504,9 @@ describe('planFold: members merged in and not folded yet', () => {
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
         state: profile.state,
-        outbox: { events: [] },
+        outbox: { events: [], triggers: [] },
+        indexed: [],
+        indexChanges: { puts: [], deletes: [] },
         expectedVersion: 4,
       },
     });
@@ -513,11 +528,11 @@ describe('planFold: members merged in and not folded yet', () => {
       false,
       settings,
     );
-    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: [] });
+    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: emptyOutbox });
   });
 
   it('keeps the outbox left over and adds the transitions the merged events cause', async () => {
-    const profile = { ...merged([visit], 4), outbox: { events: [] } };
+    const profile = { ...merged([visit], 4), outbox: { events: [], triggers: [] } };
     const anonymousOrder = { ...order, userId: undefined, anonymousId: 'a1' };
     timeline.set('c#a1', [anonymousOrder]);
     const plan = await planFold({ id: 'u1', profile }, [], false, settings);

@@ -70,7 +70,14 @@ beforeEach(() => {
 });
 
 function live(id: string, members: string[], version = 1): LiveProfile {
-  stored.set(id, { version, members, foldedMembers: members, state: emptyState(id), outbox: emptyOutbox });
+  stored.set(id, {
+    version,
+    members,
+    foldedMembers: members,
+    state: emptyState(id),
+    outbox: emptyOutbox,
+    indexed: [],
+  });
   return {
     kind: 'live',
     id,
@@ -79,6 +86,7 @@ function live(id: string, members: string[], version = 1): LiveProfile {
     foldedMembers: members,
     state: emptyState(id),
     outbox: emptyOutbox,
+    indexed: [],
   };
 }
 
@@ -188,7 +196,8 @@ describe('mergeProfiles', () => {
               members: ['a2', 'u1', 'u2'],
               foldedMembers: ['u1'],
               state: u1.state,
-              outbox: { events: [...lifecycle('u1'), ...lifecycle('u2')] },
+              outbox: { events: [...lifecycle('u1'), ...lifecycle('u2')], triggers: [] },
+              indexed: [],
             },
             ConditionExpression: 'version = :expected',
             ExpressionAttributeValues: { ':expected': 4 },
@@ -217,6 +226,7 @@ describe('mergeProfiles', () => {
       foldedMembers: [],
       state: emptyState('u1'),
       outbox: emptyOutbox,
+      indexed: [],
     });
     expect(stored.get('a1')).toEqual({ version: 1, mergedInto: 'u1' });
     expect(

@@ -34,6 +34,7 @@ const profile = {
   foldedMembers: ['a1', 'u1'],
   state: emptyState('u1'),
   outbox: emptyOutbox,
+  indexed: [],
 };
 
 function conditionFailed() {
@@ -42,7 +43,7 @@ function conditionFailed() {
 
 describe('writeLiveProfile', () => {
   it('creates a profile only if none exists when the expected version is 0', async () => {
-    await expect(writeLiveProfile(profile, 0)).resolves.toBe(1);
+    await expect(writeLiveProfile({ ...profile, expectedVersion: 0 })).resolves.toBe(1);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       TableName: 'rapport-test',
       Item: {
@@ -53,6 +54,7 @@ describe('writeLiveProfile', () => {
         foldedMembers: ['a1', 'u1'],
         state: profile.state,
         outbox: emptyOutbox,
+        indexed: [],
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -61,7 +63,7 @@ describe('writeLiveProfile', () => {
   });
 
   it('updates a profile only at the version it read, and returns the next version', async () => {
-    await expect(writeLiveProfile(profile, 3)).resolves.toBe(4);
+    await expect(writeLiveProfile({ ...profile, expectedVersion: 3 })).resolves.toBe(4);
     expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
       Item: expect.objectContaining({ pk: 'c#u1', sk: 'state', version: 4 }),
       ConditionExpression: 'version = :expected',
@@ -72,7 +74,7 @@ describe('writeLiveProfile', () => {
   it('turns a failed condition into a VersionConflictError naming the profile', async () => {
     dynamo.on(PutCommand).rejects(conditionFailed());
     for (const expectedVersion of [0, 3]) {
-      const attempt = writeLiveProfile(profile, expectedVersion);
+      const attempt = writeLiveProfile({ ...profile, expectedVersion: expectedVersion });
       await expect(attempt).rejects.toBeInstanceOf(VersionConflictError);
       await expect(attempt).rejects.toThrow('profile u1 changed while it was being updated');
     }
@@ -83,7 +85,7 @@ describe('writeLiveProfile', () => {
       name: 'ProvisionedThroughputExceededException',
     });
     dynamo.on(PutCommand).rejects(throttled);
-    await expect(writeLiveProfile(profile, 2)).rejects.toBe(throttled);
+    await expect(writeLiveProfile({ ...profile, expectedVersion: 2, indexed: [] })).rejects.toBe(throttled);
   });
 });
 
@@ -92,7 +94,7 @@ describe('writeMerge', () => {
 
   it('writes the survivor and the redirect in one transaction, each on the version it read', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
-    await writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 });
+    await writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] });
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
       TransactItems: [
         {
@@ -106,6 +108,7 @@ describe('writeMerge', () => {
               foldedMembers: ['u1'],
               state: profile.state,
               outbox: emptyOutbox,
+              indexed: [],
             },
             ConditionExpression: 'version = :expected',
             ExpressionAttributeValues: { ':expected': 3 },
@@ -128,7 +131,7 @@ describe('writeMerge', () => {
     dynamo.on(TransactWriteCommand).resolves({});
     await writeMerge(
       { ...survivor, members: ['a1', 'u1'], foldedMembers: [], expectedVersion: 0 },
-      { id: 'a1', mergedInto: 'u1', expectedVersion: 0 },
+      { id: 'a1', mergedInto: 'u1', expectedVersion: 0, indexed: [] },
     );
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items.map((item) => item.Put?.ConditionExpression)).toEqual([
@@ -147,7 +150,7 @@ describe('writeMerge', () => {
     ];
     for (const failure of failures) {
       dynamo.on(TransactWriteCommand).rejects(failure);
-      const attempt = writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 });
+      const attempt = writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] });
       await expect(attempt).rejects.toBeInstanceOf(VersionConflictError);
       await expect(attempt).rejects.toThrow('profile u1 changed while it was being updated');
     }
@@ -160,9 +163,9 @@ describe('writeMerge', () => {
       name: 'ProvisionedThroughputExceededException',
     });
     dynamo.on(TransactWriteCommand).rejects(throttled);
-    await expect(writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2 })).rejects.toBe(
-      throttled,
-    );
+    await expect(
+      writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] }),
+    ).rejects.toBe(throttled);
   });
 });
 
@@ -179,6 +182,7 @@ describe('getProfile', () => {
       foldedMembers: [],
       state: emptyState('u1'),
       outbox: emptyOutbox,
+      indexed: [],
     });
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
       Key: { pk: 'c#u1', sk: 'state' },
@@ -241,6 +245,7 @@ describe('getProfiles', () => {
         foldedMembers: ['u1'],
         state: emptyState('u1'),
         outbox: emptyOutbox,
+        indexed: [],
       },
     });
   });

@@ -1,0 +1,31 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoClient } from '../clients/dynamodb.ts';
+import { runtimeConfig } from '../config.ts';
+import { recordCapacity } from './capacity.ts';
+import { scheduleCursorPartition } from './table.ts';
+
+/**
+ * Moves a campaign's schedule cursor to `fireTime` if it is behind it. Returns whether it moved:
+ * the one caller that moves it fires the campaign for that time.
+ */
+export async function advanceScheduleCursor(campaignId: string, fireTime: Date): Promise<boolean> {
+  const fired = fireTime.toISOString();
+  try {
+    const result = await dynamoClient().send(
+      new UpdateCommand({
+        TableName: runtimeConfig().RAPPORT_TABLE,
+        Key: { pk: scheduleCursorPartition(campaignId), sk: 'cursor' },
+        UpdateExpression: 'SET lastFire = :fired',
+        ConditionExpression: 'attribute_not_exists(lastFire) OR lastFire < :fired',
+        ExpressionAttributeValues: { ':fired': fired },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('write', result.ConsumedCapacity);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
