@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
@@ -63,8 +63,8 @@ export async function readLedger(profileId: string): Promise<SendLedger> {
 }
 
 /**
- * Records a decision: the claim (only if there is none for the occurrence, or it is waiting for a
- * retry), the counter and, when given, the ledger (only if unchanged since read).
+ * Records a decision: the claim (only if there is none for the occurrence), the counter and, when
+ * given, the ledger (only if unchanged since read).
  */
 export async function recordDecision(decision: Decision): Promise<DecisionResult> {
   const claimKey = {
@@ -82,9 +82,7 @@ export async function recordDecision(decision: Decision): Promise<DecisionResult
           status: decision.status,
           ...(decision.detail ? { detail: decision.detail } : {}),
         },
-        ConditionExpression: 'attribute_not_exists(pk) OR #status = :retry',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':retry': 'retry' },
+        ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
     ...(decision.ledger ? [ledgerPut(decision.profileId, decision.ledger)] : []),
@@ -174,6 +172,32 @@ export async function settleClaim(
   recordCapacity('write', result.ConsumedCapacity);
 }
 
+/** Takes a claim that waits for a retry back to sending. Returns whether this caller took it. */
+export async function resumeClaim(
+  profileId: string,
+  campaignId: string,
+  occurrence: string,
+): Promise<boolean> {
+  try {
+    const result = await dynamoClient().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: customerPartition(profileId), sk: sendClaimSortKey(campaignId, occurrence) },
+        UpdateExpression: 'SET #status = :sending',
+        ConditionExpression: '#status = :retry',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':retry': 'retry' },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('write', result.ConsumedCapacity);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /** Every counter of a campaign, summed over its shards. */
 export async function readCampaignCounters(campaignId: string): Promise<Record<string, number>> {
   const result = await dynamoClient().send(
@@ -195,7 +219,7 @@ export async function readCampaignCounters(campaignId: string): Promise<Record<s
   return Object.fromEntries(Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** A claim's status, for tests and the CLI. */
+/** A claim's status, or undefined when the occurrence is not decided yet. */
 export async function readClaimStatus(
   profileId: string,
   campaignId: string,
@@ -206,7 +230,9 @@ export async function readClaimStatus(
       TableName: table(),
       Key: { pk: customerPartition(profileId), sk: sendClaimSortKey(campaignId, occurrence) },
       ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
     }),
   );
+  recordCapacity('read', result.ConsumedCapacity);
   return result.Item?.status as ClaimStatus | undefined;
 }
