@@ -30,10 +30,33 @@ export const routes: Route[] = [
   { method: 'GET', path: '/health', function: 'health' },
 ];
 
-/** Queue consumers: the ingest worker reads the ingest queue. */
+/** Queue consumers: the ingest worker reads the ingest queue, the send worker the send queue. */
 export const queueFunctions = {
   ingest: {
     entry: 'functions/ingest.ts',
     description: 'Ingest queue consumer: timeline and engagement state',
   },
+  send: {
+    entry: 'functions/send.ts',
+    description: 'Send queue consumer: guards, rendering and SES',
+  },
 };
+
+/** Functions run on a schedule or by the bus. */
+export const eventFunctions = {
+  evaluate: {
+    entry: 'functions/evaluate.ts',
+    description: "A schedule or date campaign's fire time: selects its audience",
+  },
+  sweep: {
+    entry: 'functions/sweep.ts',
+    description: 'Every minute: due delay-unless timers and deferred sends',
+  },
+  trigger: {
+    entry: 'functions/trigger.ts',
+    description: 'Lifecycle events from the bus: event campaigns',
+  },
+};
+
+/** The timer sweeper's schedule, on AWS and locally. */
+export const sweepSchedule = 'rate(1 minute)';

@@ -59,7 +59,7 @@ function stopOnSignal(stack: LocalStack, dataDir: string): void {
       process.exit(1);
     }
     stopping = true;
-    console.log('\nrapport: draining the ingest queue and stopping (Ctrl-C again to force)');
+    console.log('\nrapport: draining the ingest and send queues and stopping (Ctrl-C again to force)');
     Promise.all([stack.stop(), forgetRuntime(dataDir)]).then(
       () => process.exit(0),
       (error: unknown) => {

@@ -39,7 +39,7 @@ export async function ensureTable(dynamodb: DynamoDBClient, tableName: string): 
   }
 }
 
-export interface IngestQueues {
+export interface QueuePair {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
@@ -51,10 +51,10 @@ export interface IngestQueues {
  * failing at `maxReceiveCount`; SQS redrive one receive later is the backstop for a record the handler
  * never got to report (a crash, a timeout), as in the CDK stack.
  */
-export async function ensureIngestQueues(
+export async function ensureQueueWithDlq(
   sqs: SQSClient,
   options: { queueName: string; dlqName: string; maxReceiveCount: number; visibilityTimeoutSeconds?: number },
-): Promise<IngestQueues> {
+): Promise<QueuePair> {
   const dlqUrl = await ensureQueue(sqs, options.dlqName, { MessageRetentionPeriod: String(14 * 24 * 3600) });
   const dlqArn = await queueArn(sqs, dlqUrl);
   const queueUrl = await ensureQueue(sqs, options.queueName, {

@@ -1,3 +1,10 @@
+import {
+  latestFireAtOrBefore,
+  nextFireAfter,
+  parseScheduleExpression,
+  type ScheduleExpression,
+} from '#shared/campaigns/schedule-expression.ts';
+
 /**
  * The local stand-in for EventBridge schedules: named jobs with the same schedule expressions, run by
  * `tick(at)`. Jobs receive their scheduled fire time, never the wall clock, so a test drives the
@@ -5,9 +12,9 @@
  */
 export interface ScheduledJob {
   name: string;
-  /** An AWS schedule expression; `rate(...)` for now. */
+  /** An AWS schedule expression: `rate(...)` or `cron(...)`, in UTC. */
   expression: string;
-  run(fireTime: Date): Promise<void> | void;
+  run(fireTime: Date): unknown;
 }
 
 export interface SchedulerOptions {
@@ -21,43 +28,9 @@ export interface JobRun {
   ok: boolean;
 }
 
-export class ScheduleExpressionError extends Error {
-  override name = 'ScheduleExpressionError';
-}
-
-const unitMillis = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
-
-/** The period of a `rate(value unit)` expression, with the singular unit for 1 as AWS requires. */
-export function parseRate(expression: string): number {
-  const trimmed = expression.trim();
-  if (/^cron\(/.test(trimmed)) {
-    throw new ScheduleExpressionError(`"${expression}": cron() schedules are not supported yet; use rate()`);
-  }
-  if (/^at\(/.test(trimmed)) {
-    throw new ScheduleExpressionError(
-      `"${expression}": one-time at() schedules are not supported yet; use rate()`,
-    );
-  }
-  const match = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(trimmed);
-  if (!match?.[1] || !match[2]) {
-    throw new ScheduleExpressionError(
-      `"${expression}" is not a schedule expression: expected rate(<n> minute[s]|hour[s]|day[s]), e.g. rate(5 minutes)`,
-    );
-  }
-  const value = Number(match[1]);
-  const unit = match[2];
-  const singular = unit.replace(/s$/, '') as keyof typeof unitMillis;
-  if (value < 1) throw new ScheduleExpressionError(`"${expression}": the rate must be at least 1`);
-  if ((value === 1) !== (unit === singular)) {
-    const fixed = value === 1 ? singular : `${singular}s`;
-    throw new ScheduleExpressionError(`"${expression}": write rate(${value} ${fixed})`);
-  }
-  return value * unitMillis[singular];
-}
-
 interface Entry {
   job: ScheduledJob;
-  periodMs: number;
+  schedule: ScheduleExpression;
   nextFire: number;
   running: boolean;
 }
@@ -75,18 +48,22 @@ export class Scheduler {
   }
 
   /**
-   * Adds a job. As on EventBridge, a rate schedule counts from its creation: the first run is one
-   * period after registration.
+   * Adds a job; its first run is at its first fire time after now. Rate schedules count from the
+   * Unix epoch (see schedule-expression.ts), so every runtime agrees on their fire times.
    */
   register(job: ScheduledJob): void {
     if (this.entries.has(job.name)) throw new Error(`a job named ${job.name} is already scheduled`);
-    const periodMs = parseRate(job.expression);
+    const schedule = parseScheduleExpression(job.expression);
     this.entries.set(job.name, {
       job,
-      periodMs,
-      nextFire: this.clock().getTime() + periodMs,
+      schedule,
+      nextFire: this.nextAfter(schedule, this.clock().getTime()),
       running: false,
     });
+  }
+
+  private nextAfter(schedule: ScheduleExpression, millis: number): number {
+    return nextFireAfter(schedule, new Date(millis))?.getTime() ?? Number.POSITIVE_INFINITY;
   }
 
   unregister(name: string): boolean {
@@ -111,9 +88,8 @@ export class Scheduler {
     const due = [...this.entries.values()].filter((entry) => !entry.running && entry.nextFire <= now);
     return Promise.all(
       due.map(async (entry): Promise<JobRun> => {
-        const missed = Math.floor((now - entry.nextFire) / entry.periodMs);
-        const fireTime = new Date(entry.nextFire + missed * entry.periodMs);
-        entry.nextFire = fireTime.getTime() + entry.periodMs;
+        const fireTime = latestFireAtOrBefore(entry.schedule, new Date(now)) ?? new Date(entry.nextFire);
+        entry.nextFire = this.nextAfter(entry.schedule, now);
         entry.running = true;
         try {
           await entry.job.run(fireTime);

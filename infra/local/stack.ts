@@ -1,19 +1,34 @@
-import { join, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { lifecycleContracts, lifecycleSource } from '#events/lifecycle.ts';
 import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-config.ts';
-import { type FunctionName, httpFunctions, queueFunctions } from '#infra/routes.ts';
+import {
+  eventFunctions,
+  type FunctionName,
+  httpFunctions,
+  queueFunctions,
+  sweepSchedule,
+} from '#infra/routes.ts';
 import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
+import { type Catalog, CatalogError, type CatalogSource, parseCatalog } from '#shared/campaigns/catalog.ts';
+import { readCatalogSource } from '#shared/campaigns/catalog-files.ts';
+import { scheduleOf } from '#shared/campaigns/run-due.ts';
+import { resetCatalog } from '#shared/campaigns/runtime-catalog.ts';
 import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
+import { defaultEngagementSettings, parseEngagementSettings } from '#shared/engagement/settings.ts';
 import { type LocalBus, startLocalBus } from './bus.ts';
 import { type EmulatorEndpoints, type Emulators, startEmulators } from './emulators.ts';
 import { type Gateway, type HttpHandler, startGateway } from './gateway.ts';
 import { ensureLocalKeys } from './keys.ts';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from './queue-worker.ts';
-import { ensureIngestQueues, ensureTable, type IngestQueues } from './resources.ts';
+import { ensureQueueWithDlq, ensureTable, type QueuePair } from './resources.ts';
 import { Scheduler } from './scheduler.ts';
+import { ensureSigningSecret } from './signing-secret.ts';
 import { StartupError } from './startup-error.ts';
 
 /**
@@ -37,6 +52,8 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Default `rapport.config.yaml` in the working directory. */
   configFile?: string;
+  /** Where campaigns/ and segments/ are; default the config file's directory. */
+  catalogRoot?: string;
   /** A handler entry file (as named in infra/routes.ts) to its `handler`; tests pass fakes. */
   loadHandler?: (entry: string) => Promise<unknown>;
   workerConcurrency?: number;
@@ -62,13 +79,19 @@ export interface LocalStack {
   /** The variables set on process.env for the handlers; pass them to a CLI run against this stack. */
   env: Record<string, string>;
   table: string;
-  queues: IngestQueues;
-  workers: { ingest: QueueWorker };
+  queues: QueuePair;
+  sendQueues: QueuePair;
+  workers: { ingest: QueueWorker; send: QueueWorker };
+  /** The campaigns this stack runs. */
+  catalog: Catalog;
   bus: LocalBus;
   scheduler: Scheduler;
   /** The java process id, when this stack started DynamoDB Local. */
   dynamodbPid?: number;
-  /** Waits until the ingest queue is empty and no batch is running: everything posted has been handled. */
+  /**
+   * Waits until the ingest and send queues are empty and no batch is running: everything posted,
+   * and every email it triggered, has been handled.
+   */
   drain(options?: { timeoutMs?: number }): Promise<void>;
   /** Stops taking requests, drains the ingest queue (bounded), then stops everything. Idempotent. */
   stop(): Promise<void>;
@@ -89,6 +112,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const maxReceiveCount = parseMaxReceiveCount(source.RAPPORT_MAX_RECEIVE_COUNT);
   const dataDir = options.dataDir ?? (options.inMemory ? undefined : resolve('.rapport'));
   const engagement = source.RAPPORT_ENGAGEMENT || readEngagement(options.configFile);
+  const configFile = options.configFile ?? resolve(rapportConfigFileName);
+  const catalogSource = readCatalog(options.catalogRoot ?? dirname(configFile), configFile, engagement);
   const load = options.loadHandler ?? importHandler;
 
   // Everything started so far, stopped in reverse if a later step fails.
@@ -134,11 +159,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamodb.destroy();
       sqs.destroy();
     });
-    const [queues] = await Promise.all([
+    const [queues, sendQueues] = await Promise.all([
       reach('SQS', endpoints.sqs, () =>
-        ensureIngestQueues(sqs, {
+        ensureQueueWithDlq(sqs, {
           queueName: `${table}-ingest`,
           dlqName: `${table}-ingest-dlq`,
+          maxReceiveCount,
+        }),
+      ),
+      reach('SQS', endpoints.sqs, () =>
+        ensureQueueWithDlq(sqs, {
+          queueName: `${table}-send`,
+          dlqName: `${table}-send-dlq`,
           maxReceiveCount,
         }),
       ),
@@ -158,6 +190,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RAPPORT_SES_ENDPOINT: endpoints.ses,
       RAPPORT_EVENTBRIDGE_ENDPOINT: endpoints.bus,
       RAPPORT_MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      RAPPORT_SEND_QUEUE_URL: sendQueues.queueUrl,
+      RAPPORT_CATALOG: await writeCatalog(catalogSource.file, dataDir),
+      RAPPORT_SIGNING_SECRET: await ensureSigningSecret(dataDir, source),
+      RAPPORT_SEND_PACING: source.RAPPORT_SEND_PACING === 'off' ? 'off' : 'on',
       ...(engagement ? { RAPPORT_ENGAGEMENT: engagement } : {}),
     };
     cleanups.push(applyEnv(env));
@@ -165,6 +201,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const keys = await ensureLocalKeys({ ...(dataDir ? { dataDir } : {}), env: source });
     const httpHandlers = await loadHttpHandlers(load);
     const ingestHandler = await loadHandler<SqsHandler>(load, 'ingest', queueFunctions.ingest.entry);
+    const sendHandler = await loadHandler<SqsHandler>(load, 'send', queueFunctions.send.entry);
+    const evaluateHandler = await loadHandler<(event: unknown) => Promise<unknown>>(
+      load,
+      'evaluate',
+      eventFunctions.evaluate.entry,
+    );
+    const sweepHandler = await loadHandler<(event: { time: string }) => Promise<unknown>>(
+      load,
+      'sweep',
+      eventFunctions.sweep.entry,
+    );
+    const triggerHandler = await loadHandler<(event: unknown) => Promise<unknown>>(
+      load,
+      'trigger',
+      eventFunctions.trigger.entry,
+    );
 
     const gateway: Gateway = await startGateway({
       port: options.port ?? 3000,
@@ -192,7 +244,47 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       workerSqs.destroy();
     });
 
+    const send = startQueueWorker({
+      sqs: workerSqs,
+      queueUrl: sendQueues.queueUrl,
+      handler: sendHandler,
+      functionName: 'send',
+      region,
+      concurrency: 2,
+      batchSize: 10,
+      retryDelaySeconds: options.retryDelaySeconds ?? 1,
+      logError,
+    });
+    cleanups.push(() => send.stop());
+
+    // Lifecycle events reach the trigger function as on AWS, through rules on source and detail-type.
+    const unsubscribes = lifecycleContracts.map((contract) =>
+      bus.subscribe({ source: lifecycleSource, detailType: contract.detailType }, (event) =>
+        triggerHandler(event),
+      ),
+    );
+    cleanups.push(async () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    });
+
     const scheduler = new Scheduler({ logError });
+    for (const campaign of catalogSource.catalog.campaigns) {
+      const expression = scheduleOf(campaign);
+      if (!campaign.enabled || expression === undefined) continue;
+      scheduler.register({
+        name: `campaign ${campaign.id}`,
+        expression,
+        run: (fireTime) =>
+          evaluateHandler({ campaignId: campaign.id, scheduledTime: fireTime.toISOString() }),
+      });
+    }
+    scheduler.register({
+      name: 'timer sweep',
+      expression: sweepSchedule,
+      run: async (fireTime) => {
+        await sweepHandler({ time: fireTime.toISOString() });
+      },
+    });
     scheduler.start(options.schedulerIntervalMs ?? 1_000);
     cleanups.push(() => scheduler.stop());
 
@@ -206,11 +298,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env,
       table,
       queues,
-      workers: { ingest },
+      sendQueues,
+      workers: { ingest, send },
+      catalog: catalogSource.catalog,
       bus,
       scheduler,
       ...(emulators.dynamodbPid === undefined ? {} : { dynamodbPid: emulators.dynamodbPid }),
-      drain: ({ timeoutMs = drainTimeoutMs } = {}) => ingest.idle({ timeoutMs }),
+      drain: async ({ timeoutMs = drainTimeoutMs } = {}) => {
+        // Ingest triggers sends, and sends record their outcomes through ingest: drain until both rest.
+        for (let round = 0; round < 3; round++) {
+          await ingest.idle({ timeoutMs });
+          await bus.settled();
+          await send.idle({ timeoutMs });
+        }
+        await ingest.idle({ timeoutMs });
+      },
       stop: () => {
         stopping ??= (async () => {
           // New requests would refill the queue, so the gateway closes before the drain.
@@ -218,6 +320,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           await ingest.idle({ timeoutMs: drainTimeoutMs }).catch((error: unknown) => {
             // The SQS emulator keeps messages in memory only, so what is still queued now is gone.
             logError(`stopping before the ingest queue drained: ${firstLine(error)}`);
+          });
+          await send.idle({ timeoutMs: drainTimeoutMs }).catch((error: unknown) => {
+            logError(`stopping before the send queue drained: ${firstLine(error)}`);
           });
           await bus.settled();
           await undo();
@@ -269,6 +374,7 @@ function applyEnv(env: Record<string, string>): () => Promise<void> {
   Object.assign(process.env, env);
   resetRuntimeConfig();
   resetClients();
+  resetCatalog();
   return async () => {
     for (const [name, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[name];
@@ -276,6 +382,7 @@ function applyEnv(env: Record<string, string>): () => Promise<void> {
     }
     resetRuntimeConfig();
     resetClients();
+    resetCatalog();
   };
 }
 
@@ -288,6 +395,34 @@ function readEngagement(configFile: string | undefined): string | undefined {
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The campaign catalog, checked now so that a bad campaign stops the start with every problem named. */
+function readCatalog(
+  root: string,
+  configFile: string,
+  engagement: string | undefined,
+): { file: CatalogSource; catalog: Catalog } {
+  try {
+    const file = readCatalogSource(root, configFile);
+    const settings = engagement
+      ? parseEngagementSettings(JSON.parse(engagement), 'RAPPORT_ENGAGEMENT')
+      : defaultEngagementSettings;
+    return { file, catalog: parseCatalog(file, settings) };
+  } catch (error) {
+    if (error instanceof CatalogError) {
+      throw new StartupError(`the campaigns cannot run:\n  ${error.problems.join('\n  ')}`);
+    }
+    throw error;
+  }
+}
+
+/** Where the handlers read the catalog from: the data dir, or a temporary file for an in-memory stack. */
+async function writeCatalog(source: CatalogSource, dataDir: string | undefined): Promise<string> {
+  const file = join(dataDir ?? join(tmpdir(), `rapport-${process.pid}`), 'catalog.json');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(source));
+  return file;
 }
 
 function parseMaxReceiveCount(value: string | undefined): number {

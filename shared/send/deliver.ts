@@ -60,7 +60,7 @@ const maxLedgerAttempts = 5;
  */
 export async function deliverSend(request: SendRequest, deps: DeliveryDeps): Promise<DeliveryResult> {
   const campaign = deps.catalog.campaigns.find((candidate) => candidate.id === request.campaignId);
-  if (!campaign || !campaign.enabled) {
+  if (!campaign?.enabled) {
     return { kind: 'skipped', reason: campaign ? 'campaign disabled' : 'campaign not in the catalog' };
   }
   const resolved = await resolveProfile(request.customerId);

@@ -9,7 +9,7 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type QueueWorker, type SqsHandler, startQueueWorker } from '#infra/local/queue-worker.ts';
-import { ensureIngestQueues, type IngestQueues } from '#infra/local/resources.ts';
+import { ensureQueueWithDlq, type QueuePair } from '#infra/local/resources.ts';
 
 /** The local event source mapping against the real SQS emulator. */
 let sqs: SQSClient;
@@ -31,9 +31,9 @@ afterAll(() => {
   sqs.destroy();
 });
 
-async function freshQueues(maxReceiveCount = 5): Promise<IngestQueues> {
+async function freshQueues(maxReceiveCount = 5): Promise<QueuePair> {
   const name = `worker-${randomUUID().slice(0, 8)}`;
-  return ensureIngestQueues(sqs, { queueName: name, dlqName: `${name}-dlq`, maxReceiveCount });
+  return ensureQueueWithDlq(sqs, { queueName: name, dlqName: `${name}-dlq`, maxReceiveCount });
 }
 
 function worker(

@@ -3,7 +3,7 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type LocalBus, startLocalBus } from '#infra/local/bus.ts';
-import { ensureIngestQueues, ensureTable } from '#infra/local/resources.ts';
+import { ensureQueueWithDlq, ensureTable } from '#infra/local/resources.ts';
 import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 
@@ -16,6 +16,8 @@ export interface EmulatorEnvironment {
   table: string;
   ingestQueueUrl: string;
   ingestDlqUrl: string;
+  sendQueueUrl: string;
+  sendDlqUrl: string;
   maxReceiveCount: number;
   endpoints: { dynamodb: string; sqs: string; ses: string; bus: string };
   bus: LocalBus;
@@ -28,6 +30,7 @@ export interface EmulatorEnvironment {
 
 export const testRegion = 'us-east-1';
 export const testCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const testSigningSecret = 'integration-test-signing-secret-0123456789';
 
 export function useEmulators(options: { maxReceiveCount?: number } = {}): EmulatorEnvironment {
   const table = `rapport-test-${randomUUID().slice(0, 8)}`;
@@ -42,10 +45,15 @@ export function useEmulators(options: { maxReceiveCount?: number } = {}): Emulat
     const clientConfig = { region: testRegion, credentials: testCredentials };
     const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamodbEndpoint });
     const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });
-    const [queues, bus] = await Promise.all([
-      ensureIngestQueues(sqs, {
+    const [queues, sendQueues, bus] = await Promise.all([
+      ensureQueueWithDlq(sqs, {
         queueName: `${table}-ingest`,
         dlqName: `${table}-ingest-dlq`,
+        maxReceiveCount,
+      }),
+      ensureQueueWithDlq(sqs, {
+        queueName: `${table}-send`,
+        dlqName: `${table}-send-dlq`,
         maxReceiveCount,
       }),
       startLocalBus({ region: testRegion }),
@@ -58,6 +66,8 @@ export function useEmulators(options: { maxReceiveCount?: number } = {}): Emulat
       RAPPORT_TABLE: table,
       RAPPORT_INGEST_QUEUE_URL: queues.queueUrl,
       RAPPORT_INGEST_DLQ_URL: queues.dlqUrl,
+      RAPPORT_SEND_QUEUE_URL: sendQueues.queueUrl,
+      RAPPORT_SIGNING_SECRET: testSigningSecret,
       RAPPORT_BUS_NAME: 'rapport',
       RAPPORT_DYNAMODB_ENDPOINT: dynamodbEndpoint,
       RAPPORT_SQS_ENDPOINT: sqsEndpoint,
@@ -73,6 +83,8 @@ export function useEmulators(options: { maxReceiveCount?: number } = {}): Emulat
       table,
       ingestQueueUrl: queues.queueUrl,
       ingestDlqUrl: queues.dlqUrl,
+      sendQueueUrl: sendQueues.queueUrl,
+      sendDlqUrl: sendQueues.dlqUrl,
       maxReceiveCount,
       endpoints: { dynamodb: dynamodbEndpoint, sqs: sqsEndpoint, ses: sesEndpoint, bus: bus.endpoint },
       bus,
@@ -90,8 +102,10 @@ export function useEmulators(options: { maxReceiveCount?: number } = {}): Emulat
     resetRuntimeConfig();
     resetClients();
     if (!ready) return;
-    const { dynamodb, sqs, bus, ingestQueueUrl, ingestDlqUrl } = ready;
+    const { dynamodb, sqs, bus, ingestQueueUrl, ingestDlqUrl, sendQueueUrl, sendDlqUrl } = ready;
     await Promise.allSettled([
+      sqs.send(new DeleteQueueCommand({ QueueUrl: sendQueueUrl })),
+      sqs.send(new DeleteQueueCommand({ QueueUrl: sendDlqUrl })),
       dynamodb.send(new DeleteTableCommand({ TableName: table })),
       sqs.send(new DeleteQueueCommand({ QueueUrl: ingestQueueUrl })),
       sqs.send(new DeleteQueueCommand({ QueueUrl: ingestDlqUrl })),
@@ -115,6 +129,12 @@ export function useEmulators(options: { maxReceiveCount?: number } = {}): Emulat
     },
     get ingestDlqUrl() {
       return current().ingestDlqUrl;
+    },
+    get sendQueueUrl() {
+      return current().sendQueueUrl;
+    },
+    get sendDlqUrl() {
+      return current().sendDlqUrl;
     },
     get endpoints() {
       return current().endpoints;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRate, ScheduleExpressionError, Scheduler } from '#infra/local/scheduler.ts';
+import { Scheduler } from '#infra/local/scheduler.ts';
+import { parseRate, ScheduleExpressionError } from '#shared/campaigns/schedule-expression.ts';
 
 const start = new Date('2026-11-02T10:00:00.000Z');
 const minutes = (n: number): Date => new Date(start.getTime() + n * 60_000);
@@ -21,16 +22,12 @@ describe('parseRate', () => {
     expect(parseRate(expression)).toBe(millis);
   });
 
-  it('rejects cron with "not supported yet"', () => {
-    expect(() => parseRate('cron(0 10 * * ? *)')).toThrow(/cron\(\) schedules are not supported yet/);
-  });
-
   it.each([
     ['rate(1 minutes)', /write rate\(1 minute\)/],
     ['rate(5 minute)', /write rate\(5 minutes\)/],
     ['rate(0 minutes)', /at least 1/],
-    ['rate(5 seconds)', /not a schedule expression/],
-    ['every 5 minutes', /not a schedule expression/],
+    ['rate(5 seconds)', /not a rate expression/],
+    ['every 5 minutes', /not a rate expression/],
   ])('rejects %s with a fix', (expression, message) => {
     expect(() => parseRate(expression)).toThrow(ScheduleExpressionError);
     expect(() => parseRate(expression)).toThrow(message);
@@ -56,6 +53,23 @@ describe('Scheduler', () => {
     expect(scheduler.jobs()).toEqual([
       { name: 'digest', expression: 'rate(5 minutes)', nextFire: minutes(15) },
     ]);
+  });
+
+  it('runs a cron job at its fire times in UTC', async () => {
+    const clock = fakeClock(start);
+    const scheduler = new Scheduler({ clock: clock.now });
+    const fired: string[] = [];
+    scheduler.register({
+      name: 'weekly',
+      expression: 'cron(0 9 ? * MON *)',
+      run: (at) => void fired.push(at.toISOString()),
+    });
+    // start is Monday 2026-11-02 10:00: the first fire is the next Monday at 09:00.
+    expect(scheduler.jobs()[0]?.nextFire).toEqual(new Date('2026-11-09T09:00:00.000Z'));
+    await scheduler.tick(new Date('2026-11-09T08:59:00.000Z'));
+    await scheduler.tick(new Date('2026-11-09T09:00:30.000Z'));
+    await scheduler.tick(new Date('2026-11-24T12:00:00.000Z'));
+    expect(fired).toEqual(['2026-11-09T09:00:00.000Z', '2026-11-23T09:00:00.000Z']);
   });
 
   it('runs a job once for the latest of several missed fire times', async () => {
@@ -116,15 +130,15 @@ describe('Scheduler', () => {
     expect(runs).toBe(2);
   });
 
-  it('refuses a second job of the same name and an unsupported expression', () => {
+  it('refuses a second job of the same name and an expression that is not a schedule', () => {
     const scheduler = new Scheduler({ clock: () => start });
     scheduler.register({ name: 'a', expression: 'rate(1 day)', run: () => {} });
     expect(() => scheduler.register({ name: 'a', expression: 'rate(1 day)', run: () => {} })).toThrow(
       /already/,
     );
-    expect(() => scheduler.register({ name: 'b', expression: 'cron(0 8 * * ? *)', run: () => {} })).toThrow(
-      /not supported yet/,
-    );
+    expect(() =>
+      scheduler.register({ name: 'b', expression: 'at(2026-11-03T08:00:00)', run: () => {} }),
+    ).toThrow(/not a schedule expression/);
     expect(scheduler.unregister('a')).toBe(true);
     expect(scheduler.jobs()).toEqual([]);
   });
