@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { describeKey, generateKey, type KeyKind, listKeys, revokeKey, storeKey } from '#shared/keys.ts';
+import { CliError } from './errors.ts';
 import { useStack } from './target.ts';
 
 /** `rapport keys ...`: create, list and revoke API keys. Keys are shown once and stored hashed. */
@@ -69,10 +70,6 @@ export function registerKeyCommands(program: Command): void {
           : `"${match}" matches ${candidates.length} keys; give the whole key`;
       throw new CliError(reason);
     });
-}
-
-export class CliError extends Error {
-  override name = 'CliError';
 }
 
 function parseKind(value: string): KeyKind {

@@ -1,23 +1,22 @@
 import type { SendRequest } from '#events/send-request.ts';
-import { matchesAudience } from '../audience/evaluate.ts';
 import type { Campaign } from '../campaigns/campaign.ts';
 import type { Catalog } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import { emailAddressOf } from '../guards/consent.ts';
 import { pruneLedger } from '../guards/frequency.ts';
-import { type GuardOutcome, guardVerdict } from '../guards/verdict.ts';
+import type { GuardOutcome } from '../guards/verdict.ts';
 import { resolveProfile } from '../ingest/identity.ts';
 import { renderMessage } from '../messages/render.ts';
 import {
   type Decision,
   readClaimStatus,
-  readLedger,
   recordDecision,
   resumeClaim,
   type SendLedger,
   settleClaim,
 } from '../store/sends.ts';
 import { deferSend } from '../store/timers.ts';
+import { assessSend } from './assess.ts';
 import { personalize } from './message-context.ts';
 import { type OutcomeKind, outcomeEvent, recordOutcomes } from './outcomes.ts';
 import { acquireSendSlots, type Clock } from './pacing.ts';
@@ -78,17 +77,7 @@ export async function deliverSend(request: SendRequest, deps: DeliveryDeps): Pro
   if (claimed !== undefined) return { kind: 'duplicate' };
 
   for (let attempt = 0; attempt < maxLedgerAttempts; attempt++) {
-    const ledger = await readLedger(profile.id);
-    const verdict = guardVerdict({
-      campaign,
-      profileId: profile.id,
-      state: profile.state,
-      inAudience: matchesAudience(campaign.audience, profile.state, at, deps.settings),
-      ledger: ledger.recent,
-      entered: ledger.entered,
-      at,
-      sending: deps.catalog.sending,
-    });
+    const { verdict, ledger } = await assessSend(campaign, profile, at, deps.catalog, deps.settings);
     const decision = decisionOf(verdict, campaign, profile.id, request, ledger, deps);
     const recorded = await recordDecision(decision);
     if (recorded === 'duplicate') return { kind: 'duplicate' };
