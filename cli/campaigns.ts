@@ -5,6 +5,7 @@ import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-co
 import type { Campaign, Trigger } from '#shared/campaigns/campaign.ts';
 import type { Catalog } from '#shared/campaigns/catalog.ts';
 import { fireCampaign } from '#shared/campaigns/fire-campaign.ts';
+import { reindexProfiles } from '#shared/campaigns/reindex.ts';
 import { runDue } from '#shared/campaigns/run-due.ts';
 import { runtimeConfig } from '#shared/config.ts';
 import type { EngagementSettings } from '#shared/engagement/settings.ts';
@@ -108,6 +109,24 @@ export function registerCampaignCommands(program: Command): void {
       const { selected } = await select(campaign, at, settings, false);
       console.log(
         `campaign ${campaign.id} fired as of ${at.toISOString()} on the ${target}: ${selected} sends queued; the send worker applies the guards and sends`,
+      );
+    });
+
+  campaigns
+    .command('reindex')
+    .description(
+      'bring every customer into the indexes of the schedule and date campaigns (after deploying new ones)',
+    )
+    .action(async () => {
+      const target = useStack();
+      const settings = engagementSettingsFromConfig();
+      const bar = progressBar('customers');
+      const summary = await reindexProfiles(stackCatalog(settings), settings, (progress) =>
+        bar.update(progress.customers),
+      );
+      bar.stop();
+      console.log(
+        `indexed the ${target}: ${summary.customers} customers, ${summary.changed} changed, ${summary.skipped} changed meanwhile by ingest`,
       );
     });
 

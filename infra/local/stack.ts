@@ -16,11 +16,16 @@ import {
 import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
 import { type Catalog, CatalogError, type CatalogSource, parseCatalog } from '#shared/campaigns/catalog.ts';
 import { readCatalogSource } from '#shared/campaigns/catalog-files.ts';
+import { indexesMatch, reindexProfiles } from '#shared/campaigns/reindex.ts';
 import { scheduleOf } from '#shared/campaigns/run-due.ts';
 import { resetCatalog } from '#shared/campaigns/runtime-catalog.ts';
 import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
-import { defaultEngagementSettings, parseEngagementSettings } from '#shared/engagement/settings.ts';
+import {
+  defaultEngagementSettings,
+  type EngagementSettings,
+  parseEngagementSettings,
+} from '#shared/engagement/settings.ts';
 import { type LocalBus, startLocalBus } from './bus.ts';
 import { type EmulatorEndpoints, type Emulators, startEmulators } from './emulators.ts';
 import { type Gateway, type HttpHandler, startGateway } from './gateway.ts';
@@ -199,6 +204,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(applyEnv(env));
 
     const keys = await ensureLocalKeys({ ...(dataDir ? { dataDir } : {}), env: source });
+    if (!(await indexesMatch(catalogSource.catalog))) {
+      // Campaigns were added or changed since the data was indexed: bring every customer up to date once.
+      const indexed = await reindexProfiles(catalogSource.catalog, catalogSource.settings);
+      if (indexed.changed > 0)
+        log(`indexed ${indexed.changed} of ${indexed.customers} customers for the campaigns`);
+    }
     const httpHandlers = await loadHttpHandlers(load);
     const ingestHandler = await loadHandler<SqsHandler>(load, 'ingest', queueFunctions.ingest.entry);
     const sendHandler = await loadHandler<SqsHandler>(load, 'send', queueFunctions.send.entry);
@@ -402,13 +413,13 @@ function readCatalog(
   root: string,
   configFile: string,
   engagement: string | undefined,
-): { file: CatalogSource; catalog: Catalog } {
+): { file: CatalogSource; catalog: Catalog; settings: EngagementSettings } {
   try {
     const file = readCatalogSource(root, configFile);
     const settings = engagement
       ? parseEngagementSettings(JSON.parse(engagement), 'RAPPORT_ENGAGEMENT')
       : defaultEngagementSettings;
-    return { file, catalog: parseCatalog(file, settings) };
+    return { file, catalog: parseCatalog(file, settings), settings };
   } catch (error) {
     if (error instanceof CatalogError) {
       throw new StartupError(`the campaigns cannot run:\n  ${error.problems.join('\n  ')}`);

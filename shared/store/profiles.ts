@@ -3,7 +3,13 @@ import {
   TransactionCanceledException,
   TransactionConflictException,
 } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import type { IndexItem } from '../audience/indexes.ts';
 import type { CampaignTrigger } from '../campaigns/triggers.ts';
@@ -96,6 +102,32 @@ export async function getProfiles(
       return [id, toProfile(id, item)];
     }),
   );
+}
+
+/**
+ * Every live profile, page by page: a scan of the whole table, for the rare job that needs every
+ * customer (indexing a campaign added to a deployment), never for choosing an audience.
+ */
+export async function scanLiveProfiles(onPage: (profiles: LiveProfile[]) => Promise<void>): Promise<void> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamoClient().send(
+      new ScanCommand({
+        TableName: runtimeConfig().RAPPORT_TABLE,
+        FilterExpression: 'sk = :state AND attribute_exists(members)',
+        ExpressionAttributeValues: { ':state': stateSortKey },
+        ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    recordCapacity('read', page.ConsumedCapacity);
+    const profiles = (page.Items ?? []).flatMap((item) => {
+      const profile = toProfile(String(item.pk).slice(customerPartition('').length), item);
+      return profile.kind === 'live' ? [profile] : [];
+    });
+    if (profiles.length > 0) await onPage(profiles);
+    start = page.LastEvaluatedKey;
+  } while (start);
 }
 
 function toProfile(id: string, item: Record<string, unknown>): StoredProfile {

@@ -16,6 +16,7 @@
 | campaign counters | `stats#<campaignId>` | `<shard>` |
 | schedule cursor   | `schedule#<campaignId>` | `cursor` |
 | pacing slot       | `pace` | `<epoch second>` |
+| indexed catalog   | `catalog` | `indexed` |
  *
  * A profile is keyed by a userId or, before sign-up, an anonymousId. When identify or alias links two
  * ids, the merged profile becomes a redirect (`mergedInto`) and its events stay where they are: the
