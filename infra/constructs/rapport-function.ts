@@ -1,16 +1,20 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RuntimeConfig } from '#shared/config.ts';
+import { bundledCatalogPath } from '../campaign-catalog.ts';
+import type { SesSenders } from '../ses-senders.ts';
 
 /** The environment variables a function reads, named by shared/config.ts so a typo fails to compile. */
 export type RuntimeEnvName = keyof RuntimeConfig;
@@ -38,11 +42,21 @@ export interface RapportFunctionProps {
   environment?: Partial<Record<RuntimeEnvName, string>>;
   /** @default one month */
   logRetention?: RetentionDays;
+  /**
+   * The campaign catalog's JSON file (see campaign-catalog.ts), bundled next to the code as catalog.json
+   * and named by RAPPORT_CATALOG. Without it the function sees no campaigns.
+   */
+  catalogFile?: string;
+  /** @default none: the function shares the account's unreserved concurrency */
+  reservedConcurrentExecutions?: number;
+  /** Retries of a failed asynchronous invocation (0 to 2). @default 2, Lambda's own default */
+  retryAttempts?: number;
 }
 
 export interface QueueConsumerOptions {
   batchSize: number;
-  maxBatchingWindow: Duration;
+  /** @default none: a batch goes as soon as there are records */
+  maxBatchingWindow?: Duration;
   /** Most concurrent invocations the event source starts (2 to 1,000). */
   maxConcurrency: number;
 }
@@ -91,9 +105,12 @@ export class RapportFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       role,
       logGroup: this.logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      retryAttempts: props.retryAttempts,
       environment: {
         // Stack traces point at the TypeScript source rather than the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
+        ...(props.catalogFile === undefined ? {} : { RAPPORT_CATALOG: bundledCatalogPath }),
         ...props.environment,
       },
       bundling: {
@@ -107,6 +124,7 @@ export class RapportFunction extends Construct {
         sourceMap: true,
         // The SDK versions the tests ran against are the ones deployed, not whatever the runtime ships.
         bundleAwsSDK: true,
+        commandHooks: props.catalogFile === undefined ? undefined : new CatalogBundling(props.catalogFile),
       },
     });
   }
@@ -151,6 +169,41 @@ export class RapportFunction extends Construct {
   }
 
   /**
+   * Lets the function send email through SES as the catalog's senders, and only as them (the From
+   * address is checked too, since a domain identity covers every address at the domain), with the
+   * configuration set, which it is told (RAPPORT_SES_CONFIGURATION_SET).
+   */
+  bindSending(configurationSet: IConfigurationSet, senders: SesSenders): void {
+    const stack = Stack.of(this);
+    this.lambda.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          ...senders.identities.map((identity) =>
+            stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          ),
+          stack.formatArn({
+            service: 'ses',
+            resource: 'configuration-set',
+            resourceName: configurationSet.configurationSetName,
+          }),
+        ],
+        conditions: { StringEqualsIgnoreCase: { 'ses:FromAddress': senders.addresses } },
+      }),
+    );
+    this.setEnvironment('RAPPORT_SES_CONFIGURATION_SET', configurationSet.configurationSetName);
+  }
+
+  /**
+   * Gives the function the signing secret (RAPPORT_SIGNING_SECRET) as a CloudFormation dynamic reference,
+   * resolved at deploy time: the function needs no access to Secrets Manager, and no call at cold start.
+   * A changed secret reaches the function with its next deployment.
+   */
+  bindSigningSecret(secret: ISecret): void {
+    this.setEnvironment('RAPPORT_SIGNING_SECRET', secret.secretValue.unsafeUnwrap());
+  }
+
+  /**
    * Makes the function the queue's consumer. It always reports partial batch failures, so one bad
    * record never sends a whole batch back to the queue.
    */
@@ -168,4 +221,28 @@ export class RapportFunction extends Construct {
   setEnvironment(name: RuntimeEnvName, value: string): void {
     this.lambda.addEnvironment(name, value);
   }
+}
+
+/**
+ * Copies the catalog into the bundle after esbuild has run. The file's name carries a hash of its
+ * content, and the bundle's asset hash is taken from its output, so a changed catalog is a new asset.
+ */
+class CatalogBundling implements ICommandHooks {
+  constructor(readonly catalogFile: string) {}
+
+  beforeBundling(): string[] {
+    return [];
+  }
+
+  beforeInstall(): string[] {
+    return [];
+  }
+
+  afterBundling(_inputDir: string, outputDir: string): string[] {
+    return [`cp ${shellQuoted(this.catalogFile)} ${shellQuoted(join(outputDir, 'catalog.json'))}`];
+  }
+}
+
+function shellQuoted(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
 }

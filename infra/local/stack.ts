@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -196,7 +196,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       RAPPORT_EVENTBRIDGE_ENDPOINT: endpoints.bus,
       RAPPORT_MAX_RECEIVE_COUNT: String(maxReceiveCount),
       RAPPORT_SEND_QUEUE_URL: sendQueues.queueUrl,
-      RAPPORT_CATALOG: await writeCatalog(catalogSource.file, dataDir),
+      RAPPORT_CATALOG: await writeCatalog(catalogSource.file, dataDir, cleanups),
       RAPPORT_SIGNING_SECRET: await ensureSigningSecret(dataDir, source),
       RAPPORT_SEND_PACING: source.RAPPORT_SEND_PACING === 'off' ? 'off' : 'on',
       ...(engagement ? { RAPPORT_ENGAGEMENT: engagement } : {}),
@@ -397,7 +397,6 @@ function applyEnv(env: Record<string, string>): () => Promise<void> {
   };
 }
 
-/** The `engagement:` section of rapport.config.yaml as JSON, when the file exists and has one. */
 /** The `engagement:` settings of the config file as JSON, checked now so that a bad one stops the start. */
 function readEngagement(configFile: string | undefined): string | undefined {
   try {
@@ -428,10 +427,23 @@ function readCatalog(
   }
 }
 
-/** Where the handlers read the catalog from: the data dir, or a temporary file for an in-memory stack. */
-async function writeCatalog(source: CatalogSource, dataDir: string | undefined): Promise<string> {
-  const file = join(dataDir ?? join(tmpdir(), `rapport-${process.pid}`), 'catalog.json');
-  await mkdir(dirname(file), { recursive: true });
+/**
+ * Where the handlers read the catalog from: the data dir, or, for an in-memory stack, a directory of
+ * its own that goes when it stops.
+ */
+async function writeCatalog(
+  source: CatalogSource,
+  dataDir: string | undefined,
+  cleanups: (() => Promise<void>)[],
+): Promise<string> {
+  let directory = dataDir;
+  if (directory === undefined) {
+    const temporary = await mkdtemp(join(tmpdir(), 'rapport-catalog-'));
+    cleanups.push(() => rm(temporary, { recursive: true, force: true }));
+    directory = temporary;
+  }
+  await mkdir(directory, { recursive: true });
+  const file = join(directory, 'catalog.json');
   await writeFile(file, JSON.stringify(source));
   return file;
 }

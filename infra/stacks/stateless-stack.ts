@@ -6,6 +6,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  Stage,
   Validations,
 } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -21,11 +22,17 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { checkCatalog, writeCatalogFile } from '#infra/campaign-catalog.ts';
 import { RapportFunction, type RuntimeEnvName } from '#infra/constructs/rapport-function.ts';
 import { type FunctionName, httpFunctions, queueFunctions, routes } from '#infra/routes.ts';
+import { sesSenders } from '#infra/ses-senders.ts';
+import type { CatalogSource } from '#shared/campaigns/catalog.ts';
 import { keyPartition } from '#shared/store/table.ts';
+import { CampaignFunctions } from './campaign-functions.ts';
 import {
   ingestBatchSize,
   ingestConsumerMaxReceiveCount,
@@ -36,6 +43,7 @@ import {
   ingestQueueAgeAlarmSeconds,
   ingestRetentionDays,
 } from './ingest-settings.ts';
+import { defaultSendConcurrency } from './send-settings.ts';
 
 /**
  * Default throttle of every route of the API stage, in requests per second and the burst above it. The
@@ -50,24 +58,42 @@ export interface StatelessStackProps extends StackProps {
   table: ITable;
   ingestQueue: IQueue;
   ingestDeadLetterQueue: IQueue;
+  sendQueue: IQueue;
+  sendDeadLetterQueue: IQueue;
   bus: IEventBus;
+  signingSecret: ISecret;
+  sesConfigurationSet: IConfigurationSet;
   /** The `engagement:` section of rapport.config.yaml; the functions' defaults apply when absent. */
   engagementSettings?: unknown;
+  /**
+   * The campaign catalog as read from the repository (campaigns/, segments/, templates, `sending:`).
+   * It is checked here, so that an invalid campaign fails the synth and never deploys.
+   */
+  catalog: CatalogSource;
+  /** Send functions at once (at least 2). @default defaultSendConcurrency */
+  sendConcurrency?: number;
 }
 
 /**
- * The code: the HTTP API with its functions, the ingest consumer, and the alarms that say when ingest
- * gives up on events, falls behind or fails, and when the API fails its callers. It holds no data, so it
- * can be destroyed and redeployed at will.
+ * The code: the HTTP API with its functions, the ingest consumer, the campaign functions with their
+ * schedules and rules, and the alarms that say when ingest or sending gives up, falls behind or fails,
+ * and when the API fails its callers. It holds no data, so it can be destroyed and redeployed at will.
  */
 export class StatelessStack extends Stack {
   public readonly api: HttpApi;
   public readonly apiStage: HttpStage;
   public readonly functions: Record<FunctionName, RapportFunction>;
   public readonly ingestFunction: RapportFunction;
+  public readonly campaigns: CampaignFunctions;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
+    // First, so that an invalid catalog fails before anything is bundled.
+    const catalog = checkCatalog(props.catalog, props.engagementSettings);
+    const senders = sesSenders(catalog, props.catalog);
+    const assemblyDirectory = Stage.of(this)?.outdir;
+    if (assemblyDirectory === undefined) throw new Error(`${id}: expected to be part of a CDK app`);
+    const catalogFile = writeCatalogFile(props.catalog, assemblyDirectory);
     // Exports, chosen explicitly: CloudFormation then refuses to delete or replace the table, queues or
     // bus while these functions still use them.
     CrossStackReferences.of(this).consume(ReferenceStrength.STRONG);
@@ -162,6 +188,8 @@ export class StatelessStack extends Stack {
     this.ingestFunction = new RapportFunction(this, 'IngestFunction', {
       entry: queueFunctions.ingest.entry,
       description: queueFunctions.ingest.description,
+      // Ingest matches events to campaigns: event campaigns' sends and delay-unless timers start here.
+      catalogFile,
       timeout: Duration.seconds(ingestFunctionTimeoutSeconds),
       memorySize: 512,
       environment: {
@@ -172,10 +200,26 @@ export class StatelessStack extends Stack {
     this.ingestFunction.bindTable(props.table, 'readWrite');
     this.ingestFunction.bindBus(props.bus);
     this.ingestFunction.bindQueue(props.ingestDeadLetterQueue, 'RAPPORT_INGEST_DLQ_URL', 'send');
+    this.ingestFunction.bindQueue(props.sendQueue, 'RAPPORT_SEND_QUEUE_URL', 'send');
     this.ingestFunction.consumeQueue(props.ingestQueue, {
       batchSize: ingestBatchSize,
       maxBatchingWindow: Duration.seconds(ingestMaxBatchingWindowSeconds),
       maxConcurrency: ingestMaxConcurrency,
+    });
+
+    this.campaigns = new CampaignFunctions(this, 'Campaigns', {
+      catalog,
+      catalogFile,
+      senders,
+      environment: sharedEnvironment,
+      table: props.table,
+      sendQueue: props.sendQueue,
+      sendDeadLetterQueue: props.sendDeadLetterQueue,
+      ingestQueue: props.ingestQueue,
+      bus: props.bus,
+      signingSecret: props.signingSecret,
+      sesConfigurationSet: props.sesConfigurationSet,
+      sendConcurrency: props.sendConcurrency ?? defaultSendConcurrency,
     });
 
     new Alarm(this, 'IngestDeadLetterAlarm', {

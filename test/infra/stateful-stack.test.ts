@@ -3,7 +3,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ingestConsumerMaxReceiveCount } from '#infra/stacks/ingest-settings.ts';
-import { lifecycleBusName, StatefulStack } from '#infra/stacks/stateful-stack.ts';
+import {
+  sendFunctionTimeoutSeconds,
+  sendMaxReceiveCount,
+  sendVisibilityTimeoutSeconds,
+} from '#infra/stacks/send-settings.ts';
+import { lifecycleBusName, StatefulStack, signingSecretLength } from '#infra/stacks/stateful-stack.ts';
 import { tableDefinition } from '#shared/store/schema.ts';
 
 let stack: StatefulStack;
@@ -70,14 +75,48 @@ describe('ingest queue and DLQ', () => {
     const queue = template.toJSON().Resources[logicalId(stack.ingestQueue)];
     expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
   });
+});
 
-  it('encrypts both queues with SQS-managed keys', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 2);
+describe('send queue and DLQ', () => {
+  it('redrives to the send DLQ after five receives', () => {
+    expect(sendMaxReceiveCount).toBe(5);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.sendDeadLetterQueue), 'Arn'] },
+        maxReceiveCount: sendMaxReceiveCount,
+      },
+    });
+  });
+
+  it('keeps send requests and dead letters for 14 days', () => {
+    for (const queue of [stack.sendQueue, stack.sendDeadLetterQueue]) {
+      const resource = template.toJSON().Resources[logicalId(queue)];
+      expect(resource.Properties.MessageRetentionPeriod).toBe(14 * 24 * 60 * 60);
+    }
+  });
+
+  it('hides a received request for at least six times the send function timeout', () => {
+    const queue = template.toJSON().Resources[logicalId(stack.sendQueue)];
+    expect(queue.Properties.VisibilityTimeout).toBe(sendVisibilityTimeoutSeconds);
+    expect(sendVisibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * sendFunctionTimeoutSeconds);
+  });
+});
+
+describe('all queues', () => {
+  const queues = () => [
+    stack.ingestQueue,
+    stack.ingestDeadLetterQueue,
+    stack.sendQueue,
+    stack.sendDeadLetterQueue,
+  ];
+
+  it('are encrypted with SQS-managed keys', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 4);
     template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
   });
 
-  it('denies requests without TLS on both queues', () => {
-    for (const queue of [stack.ingestQueue, stack.ingestDeadLetterQueue]) {
+  it('deny requests without TLS', () => {
+    for (const queue of queues()) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: logicalId(queue) }],
         PolicyDocument: {
@@ -91,6 +130,45 @@ describe('ingest queue and DLQ', () => {
         },
       });
     }
+  });
+});
+
+describe('signing secret', () => {
+  it('is generated: 64 characters without punctuation, safe in URLs and headers', () => {
+    expect(signingSecretLength).toBe(64);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+  });
+
+  it('survives the deletion of its stack, since mail already sent carries links signed with it', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('is not rotated', () => {
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+});
+
+describe('SES configuration set', () => {
+  it('sends, and keeps reputation metrics', () => {
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      SendingOptions: { SendingEnabled: true },
+      ReputationOptions: { ReputationMetricsEnabled: true },
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('name the send queue, the signing secret and the configuration set', () => {
+    template.hasOutput('SendQueueUrl', { Value: { Ref: logicalId(stack.sendQueue) } });
+    template.hasOutput('SigningSecretArn', { Value: { Ref: logicalId(stack.signingSecret) } });
+    template.hasOutput('SesConfigurationSetName', { Value: { Ref: logicalId(stack.sesConfigurationSet) } });
   });
 });
 

@@ -1,9 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
+import { fileURLToPath } from 'node:url';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readRepositoryCatalog } from '#infra/campaign-catalog.ts';
+import type { RapportFunction } from '#infra/constructs/rapport-function.ts';
 import { type FunctionName, httpFunctions, routes } from '#infra/routes.ts';
 import {
   ingestBatchSize,
@@ -14,61 +17,71 @@ import {
 } from '#infra/stacks/ingest-settings.ts';
 import { createRapportStacks, type RapportStacks } from '#infra/stacks/rapport-stacks.ts';
 import { apiThrottleBurstLimit, apiThrottleRateLimit } from '#infra/stacks/stateless-stack.ts';
+import type { CatalogSource } from '#shared/campaigns/catalog.ts';
 import { keyPartition } from '#shared/store/table.ts';
+import { actionsOf, RapportTemplates, resourcesOf, type Statement } from './rapport-templates.ts';
 
-/** Any settings will do: the stack passes them on without reading them. */
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Valid settings other than the defaults, so that passing them on shows; the repo's campaigns accept them. */
 const engagementSettings = { mainCurrency: 'EUR', lapsedAfterDays: 60 };
 
+let catalog: CatalogSource;
+let templates: RapportTemplates;
 let stacks: RapportStacks;
 let stateful: Template;
 let stateless: Template;
 let assemblyDirectory: string;
 
-// Bundling four functions with esbuild takes longer than vitest's default hook timeout.
+// Bundling eight functions with esbuild takes longer than vitest's default hook timeout.
 const synthTimeoutMs = 120_000;
 
 // One synth for the whole file: it bundles every function with esbuild. CloudFormation's own template
 // checks (seconds per synth, warnings only) run once, in nag.test.ts, on the app as infra/app.ts builds it.
 beforeAll(() => {
+  catalog = readRepositoryCatalog(repositoryRoot);
   const app = new App({ builtinCloudFormationValidation: false });
-  stacks = createRapportStacks(app, { engagementSettings });
+  stacks = createRapportStacks(app, { engagementSettings, catalog });
   assemblyDirectory = app.synth().directory;
-  stateful = Template.fromStack(stacks.stateful);
-  stateless = Template.fromStack(stacks.stateless);
+  templates = new RapportTemplates(stacks);
+  stateful = templates.stateful;
+  stateless = templates.stateless;
 }, synthTimeoutMs);
 
 function logicalId(stack: Stack, construct: IConstruct): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  return templates.logicalId(stack, construct);
 }
 
 function resourceProperties(template: Template, id: string): Record<string, unknown> {
-  const resource = template.toJSON().Resources[id];
-  if (resource === undefined) throw new Error(`no resource ${id} in the template`);
-  return resource.Properties;
+  return templates.resourceProperties(template, id);
 }
 
 function httpFunctionId(name: FunctionName): string {
-  return logicalId(stacks.stateless, stacks.stateless.functions[name].lambda);
+  return templates.functionId(stacks.stateless.functions[name]);
 }
 
 function ingestFunctionId(): string {
-  return logicalId(stacks.stateless, stacks.stateless.ingestFunction.lambda);
+  return templates.functionId(stacks.stateless.ingestFunction);
 }
 
-/** The value a cross-stack import in the stateless template resolves to, as the stateful outputs name it. */
 function exportedValue(importValue: unknown): unknown {
-  const name = (importValue as { 'Fn::ImportValue'?: string })['Fn::ImportValue'];
-  const outputs = Object.values(
-    stateful.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>,
-  );
-  return outputs.find((output) => output.Export?.Name === name)?.Value;
+  return templates.exportedValue(importValue);
 }
 
 function functionEnvironment(id: string): Record<string, unknown> {
-  const properties = resourceProperties(stateless, id) as {
-    Environment: { Variables: Record<string, unknown> };
-  };
-  return properties.Environment.Variables;
+  return templates.functionEnvironment(id);
+}
+
+/** The functions that read campaigns, and so get the catalog. */
+function catalogReaders(): RapportFunction[] {
+  const { campaigns } = stacks.stateless;
+  return [
+    stacks.stateless.ingestFunction,
+    campaigns.send,
+    campaigns.evaluate,
+    campaigns.sweep,
+    campaigns.trigger,
+  ];
 }
 
 describe('HTTP API', () => {
@@ -139,7 +152,8 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
-  const expectedCount = Object.keys(httpFunctions).length + 1;
+  // The HTTP functions, ingest, and the four campaign functions: send, evaluate, sweep and trigger.
+  const expectedCount = Object.keys(httpFunctions).length + 1 + 4;
 
   it('run nodejs24.x on arm64 with source maps, each logging to its own group with retention', () => {
     stateless.resourceCountIs('AWS::Lambda::Function', expectedCount);
@@ -170,9 +184,30 @@ describe('functions', () => {
     }
   });
 
+  it('bundle the repository catalog as catalog.json into each function that reads campaigns', () => {
+    const readers = new Set(catalogReaders().map((fn) => templates.functionId(fn)));
+    expect(readers.size).toBe(5);
+    const functions = stateless.findResources('AWS::Lambda::Function');
+    for (const [id, resource] of Object.entries(functions)) {
+      const bundle = join(
+        assemblyDirectory,
+        `asset.${String(resource.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
+      );
+      const environment = functionEnvironment(id);
+      if (readers.has(id)) {
+        expect(environment.RAPPORT_CATALOG, id).toBe('/var/task/catalog.json');
+        expect(JSON.parse(readFileSync(join(bundle, 'catalog.json'), 'utf8')), id).toEqual(catalog);
+      } else {
+        expect(environment, id).not.toHaveProperty('RAPPORT_CATALOG');
+        expect(existsSync(join(bundle, 'catalog.json')), id).toBe(false);
+      }
+    }
+  });
+
   it('use roles without managed policies', () => {
     const roles = stateless.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles)).toHaveLength(expectedCount);
+    // One per function, and the one EventBridge Scheduler invokes evaluate with.
+    expect(Object.keys(roles)).toHaveLength(expectedCount + 1);
     for (const role of Object.values(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
@@ -191,7 +226,7 @@ describe('functions', () => {
       builtinCloudFormationValidation: false,
       context: { 'aws:cdk:bundling-stacks': [] },
     });
-    const { stateless: stack } = createRapportStacks(app, {});
+    const { stateless: stack } = createRapportStacks(app, { catalog });
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(expectedCount);
     for (const [id, resource] of Object.entries(functions)) {
@@ -258,7 +293,7 @@ describe('functions', () => {
     ]);
   });
 
-  it('ingest writes the table, puts events on the bus and sends to the DLQ', () => {
+  it('ingest writes the table, puts events on the bus and sends to the DLQ and the send queue', () => {
     const environment = functionEnvironment(ingestFunctionId());
     expect(exportedValue(environment.RAPPORT_TABLE)).toEqual({
       Ref: logicalId(stacks.stateful, stacks.stateful.table),
@@ -269,6 +304,19 @@ describe('functions', () => {
     expect(exportedValue(environment.RAPPORT_INGEST_DLQ_URL)).toEqual({
       Ref: logicalId(stacks.stateful, stacks.stateful.ingestDeadLetterQueue),
     });
+    expect(exportedValue(environment.RAPPORT_SEND_QUEUE_URL)).toEqual(
+      templates.statefulRef(stacks.stateful.sendQueue),
+    );
+    const sendsTo = templates
+      .statementsOn(stacks.stateless.ingestFunction, 'sqs:SendMessage')
+      .flatMap(resourcesOf)
+      .map(exportedValue);
+    expect(sendsTo).toEqual(
+      expect.arrayContaining([
+        templates.statefulAttribute(stacks.stateful.ingestDeadLetterQueue, 'Arn'),
+        templates.statefulAttribute(stacks.stateful.sendQueue, 'Arn'),
+      ]),
+    );
     expectRoleAllows('ingest', [
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
@@ -280,7 +328,11 @@ describe('functions', () => {
 
 describe('ingest consumer', () => {
   function eventSourceMapping(): Record<string, unknown> {
-    const mappings = Object.values(stateless.findResources('AWS::Lambda::EventSourceMapping'));
+    const mappings = Object.values(
+      stateless.findResources('AWS::Lambda::EventSourceMapping', {
+        Properties: { FunctionName: { Ref: ingestFunctionId() } },
+      }),
+    );
     expect(mappings).toHaveLength(1);
     return mappings[0]?.Properties;
   }
@@ -343,9 +395,24 @@ describe('alarms', () => {
     );
   }
 
+  /** Whether the alarm watches ingest or the API; campaign-functions.test.ts checks the campaign ones. */
+  function watchesIngestOrApi(alarm: AlarmProperties): boolean {
+    const [dimension] = alarm.Dimensions;
+    if (dimension?.Name === 'FunctionName')
+      return (dimension.Value as { Ref?: string }).Ref === ingestFunctionId();
+    if (dimension?.Name === 'QueueName') {
+      const queueName = JSON.stringify(exportedValue(dimension.Value));
+      return [stacks.stateful.ingestQueue, stacks.stateful.ingestDeadLetterQueue].some(
+        (queue) => JSON.stringify(queueArnAttribute(queue, 'QueueName')) === queueName,
+      );
+    }
+    return true;
+  }
+
   function alarmOn(namespace: string, metricName: string): AlarmProperties {
     const found = alarms().filter(
-      (alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName,
+      (alarm) =>
+        alarm.Namespace === namespace && alarm.MetricName === metricName && watchesIngestOrApi(alarm),
     );
     expect(found, `one alarm on ${namespace} ${metricName}`).toHaveLength(1);
     return found[0] as AlarmProperties;
@@ -355,15 +422,18 @@ describe('alarms', () => {
     return { 'Fn::GetAtt': [logicalId(stacks.stateful, queue), attribute] };
   }
 
-  it('are the four operators expect, and no more', () => {
+  it('are the nine operators expect, and no more', () => {
     expect(
       alarms()
         .map((alarm) => `${alarm.Namespace} ${alarm.MetricName}`)
         .sort(),
     ).toEqual([
       'AWS/ApiGateway 5xx',
-      'AWS/Lambda Errors',
+      // Ingest, send, evaluate, sweep and trigger.
+      ...Array(5).fill('AWS/Lambda Errors'),
       'AWS/SQS ApproximateAgeOfOldestMessage',
+      // The ingest DLQ and the send DLQ.
+      'AWS/SQS ApproximateNumberOfMessagesVisible',
       'AWS/SQS ApproximateNumberOfMessagesVisible',
     ]);
   });
@@ -431,40 +501,20 @@ describe('alarms', () => {
   });
 });
 
-type Statement = {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, unknown>;
-};
+function functionNamed(name: FunctionName | 'ingest'): RapportFunction {
+  return name === 'ingest' ? stacks.stateless.ingestFunction : stacks.stateless.functions[name];
+}
 
 function roleStatements(name: FunctionName | 'ingest'): Statement[] {
-  const fn = name === 'ingest' ? stacks.stateless.ingestFunction : stacks.stateless.functions[name];
-  const roleId = logicalId(stacks.stateless, fn.lambda.role ?? fn.lambda);
-  const policies = Object.values(stateless.findResources('AWS::IAM::Policy')).filter((policy) =>
-    (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
-  );
-  return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
-}
-
-function actionsOf(statement: Statement | undefined): string[] {
-  return statement === undefined ? [] : [statement.Action].flat();
-}
-
-/** A statement's resources, without the AWS::NoValue that CDK leaves for a table without indexes. */
-function resourcesOf(statement: Statement | undefined): unknown[] {
-  if (statement === undefined) return [];
-  return [statement.Resource]
-    .flat()
-    .filter((resource) => (resource as { Ref?: string }).Ref !== 'AWS::NoValue');
+  return templates.roleStatements(functionNamed(name));
 }
 
 function tableArn(): unknown {
-  return { 'Fn::GetAtt': [logicalId(stacks.stateful, stacks.stateful.table), 'Arn'] };
+  return templates.statefulAttribute(stacks.stateful.table, 'Arn');
 }
 
 function roleActions(name: FunctionName | 'ingest'): string[] {
-  return roleStatements(name).flatMap(actionsOf);
+  return templates.roleActions(functionNamed(name));
 }
 
 function expectRoleAllows(name: FunctionName | 'ingest', actions: string[]): void {
