@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SendRequest } from '#events/send-request.ts';
 import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-config.ts';
@@ -80,11 +79,17 @@ export function registerCampaignCommands(program: Command): void {
       const samples: SendRequest[] = [];
       for (const [index, request] of requests.entries()) {
         const profile = (await resolveProfile(request.customerId)).profile;
-        if (!profile) continue;
-        const { verdict } = await assessSend(campaign, profile, at, catalog, settings);
-        const outcome = verdict.kind === 'skip' ? `skip: ${verdict.reason}` : verdict.kind;
+        const verdict = profile
+          ? (await assessSend(campaign, profile, at, catalog, settings)).verdict
+          : undefined;
+        const outcome =
+          verdict === undefined
+            ? 'skip: unknown customer'
+            : verdict.kind === 'skip'
+              ? `skip: ${verdict.reason}`
+              : verdict.kind;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-        if (verdict.kind === 'send' && samples.length < 3) samples.push(request);
+        if (verdict?.kind === 'send' && samples.length < 3) samples.push(request);
         bar.update(index + 1, requests.length);
       }
       bar.stop();
@@ -204,11 +209,13 @@ async function renderFor(
     at,
     trigger: {},
     settings,
-    secret:
-      runtimeConfig().RAPPORT_SIGNING_SECRET ?? 'preview-only: links in a preview are not signed for use',
+    // Not the stack's secret: a preview's unsubscribe link must not work for the real customer.
+    secret: previewSecret,
   });
   return renderMessage(catalog, campaign, context);
 }
+
+const previewSecret = 'preview only: links in a preview are signed with a key no stack accepts';
 
 function printMessage(message: RenderedMessage): void {
   console.log(
@@ -231,6 +238,6 @@ function describeTrigger(trigger: Trigger): string {
 
 /** The engagement settings of rapport.config.yaml here, for checking the files without a stack. */
 function fileEngagementSettings(): EngagementSettings {
-  const section = readEngagementSettings(resolve(rapportConfigFileName));
+  const section = readEngagementSettings(rapportConfigFileName);
   return parseEngagementSettings(section ?? {}, `${rapportConfigFileName}: engagement`);
 }

@@ -1,5 +1,5 @@
 import type { EngagementSettings } from '../engagement/settings.ts';
-import { advanceScheduleCursor } from '../store/schedule-cursors.ts';
+import { advanceScheduleCursor, lastFired } from '../store/schedule-cursors.ts';
 import type { Campaign } from './campaign.ts';
 import type { Catalog } from './catalog.ts';
 import { type FireSummary, fireCampaign } from './fire-campaign.ts';
@@ -19,8 +19,10 @@ export function scheduleOf(campaign: Campaign): string | undefined {
 
 /**
  * Fires a campaign for its latest fire time at or before `at`, unless that fire time has fired
- * already (the cursor in the table says which did, so AWS's scheduler, the local scheduler and
- * `rapport tick` never fire one time twice). Returns undefined when nothing was due.
+ * already (the cursor in the table says which did, so that AWS's scheduler, the local scheduler and
+ * `rapport tick` do not select one time's audience twice). The cursor moves once the whole audience
+ * is queued: a run that dies halfway is fired again by the retry, and the sends it had queued are
+ * recognised as duplicates (the occurrence is the fire time). Returns undefined when nothing was due.
  */
 export async function fireIfDue(
   campaign: Campaign,
@@ -31,8 +33,12 @@ export async function fireIfDue(
   const expression = scheduleOf(campaign);
   if (!campaign.enabled || expression === undefined) return undefined;
   const fireTime = latestFireAtOrBefore(parseScheduleExpression(expression), at);
-  if (!fireTime || !(await advanceScheduleCursor(campaign.id, fireTime))) return undefined;
-  return fireCampaign(campaign, fireTime, settings, options);
+  if (!fireTime) return undefined;
+  const fired = await lastFired(campaign.id);
+  if (fired !== undefined && fired >= fireTime.toISOString()) return undefined;
+  const summary = await fireCampaign(campaign, fireTime, settings, options);
+  await advanceScheduleCursor(campaign.id, fireTime);
+  return summary;
 }
 
 export interface DueSummary {

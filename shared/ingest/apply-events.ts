@@ -137,7 +137,16 @@ export async function planFold(
       state: after,
       outbox: {
         events: [...pending.events, ...transitions],
-        triggers: [...pending.triggers, ...eventTriggers(catalog, resolved.id, stored)],
+        // Duplicates too: a batch that stored its events and died before this write comes back with
+        // them as duplicates, and their campaigns must still fire. Sends and timers are idempotent.
+        triggers: [
+          ...pending.triggers,
+          ...eventTriggers(
+            catalog,
+            resolved.id,
+            writes.map((write) => write.event),
+          ),
+        ],
       },
       indexed: index,
       indexChanges: changes,

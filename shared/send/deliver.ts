@@ -8,8 +8,9 @@ import type { GuardOutcome } from '../guards/verdict.ts';
 import { resolveProfile } from '../ingest/identity.ts';
 import { renderMessage } from '../messages/render.ts';
 import {
+  type Claim,
   type Decision,
-  readClaimStatus,
+  readClaim,
   recordDecision,
   resumeClaim,
   type SendLedger,
@@ -66,30 +67,56 @@ export async function deliverSend(request: SendRequest, deps: DeliveryDeps): Pro
   const profile = resolved.profile;
   if (!profile) return { kind: 'skipped', reason: 'unknown customer' };
   const at = new Date(request.firedAt);
-  const claimed = await readClaimStatus(profile.id, campaign.id, request.occurrence);
-  if (claimed === 'retry') {
+  const claim = await readClaim(profile.id, campaign.id, request.occurrence);
+  if (claim?.status === 'retry') {
     // Decided already, and SES throttled the send: send it now, unless another retry took it.
     if (!(await resumeClaim(profile.id, campaign.id, request.occurrence))) return { kind: 'duplicate' };
     const result = await send(campaign, profile.id, profile.state, request, at, deps);
     await recordOutcomes([outcomeOf(result, campaign, profile.id, request, deps)].flat());
     return result;
   }
-  if (claimed !== undefined) return { kind: 'duplicate' };
+  if (claim) {
+    // Decided already. The outcome event may not have reached the timeline (a crash right after the
+    // decision): it goes again, under the same id. A send still marked `sending` is not: SES may have
+    // taken it, and a customer gets at most one email per occurrence.
+    const settled = settledResult(claim);
+    if (settled) await recordOutcomes([outcomeOf(settled, campaign, profile.id, request, deps)].flat());
+    return { kind: 'duplicate' };
+  }
 
   for (let attempt = 0; attempt < maxLedgerAttempts; attempt++) {
     const { verdict, ledger } = await assessSend(campaign, profile, at, deps.catalog, deps.settings);
     const decision = decisionOf(verdict, campaign, profile.id, request, ledger, deps);
     const recorded = await recordDecision(decision);
-    if (recorded === 'duplicate') return { kind: 'duplicate' };
     if (recorded === 'ledger-changed') continue;
+    // A send claimed by someone else is theirs to send. Any other decision is finished again, which
+    // is safe: the deferral timer and the outcome event are written under the same keys.
+    if (recorded === 'duplicate' && verdict.kind === 'send') return { kind: 'duplicate' };
     const result =
       verdict.kind === 'send'
         ? await send(campaign, profile.id, profile.state, request, at, deps)
         : await decided(verdict, profile.id, request, deps);
     await recordOutcomes([outcomeOf(result, campaign, profile.id, request, deps)].flat());
-    return result;
+    return recorded === 'duplicate' ? { kind: 'duplicate' } : result;
   }
   throw new Error(`the send ledger of ${profile.id} changed ${maxLedgerAttempts} times while deciding`);
+}
+
+/** The result a settled claim stands for; undefined while it is still being sent. */
+function settledResult(claim: Claim): DeliveryResult | undefined {
+  const detail = claim.detail ?? {};
+  switch (claim.status) {
+    case 'sent':
+      return { kind: 'sent', messageId: detail.messageId ?? '' };
+    case 'held-out':
+      return { kind: 'held-out' };
+    case 'skipped':
+      return { kind: 'skipped', reason: detail.reason ?? '' };
+    case 'failed':
+      return { kind: 'failed', reason: detail.reason ?? '' };
+    default:
+      return undefined;
+  }
 }
 
 function decisionOf(

@@ -1,14 +1,25 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
 import { scheduleCursorPartition } from './table.ts';
 
-/**
- * Moves a campaign's schedule cursor to `fireTime` if it is behind it. Returns whether it moved:
- * the one caller that moves it fires the campaign for that time.
- */
+/** The latest fire time a campaign has completely fired for, if any. */
+export async function lastFired(campaignId: string): Promise<string | undefined> {
+  const result = await dynamoClient().send(
+    new GetCommand({
+      TableName: runtimeConfig().RAPPORT_TABLE,
+      Key: { pk: scheduleCursorPartition(campaignId), sk: 'cursor' },
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  recordCapacity('read', result.ConsumedCapacity);
+  return typeof result.Item?.lastFire === 'string' ? result.Item.lastFire : undefined;
+}
+
+/** Moves a campaign's schedule cursor to `fireTime` if it is behind it. Returns whether it moved. */
 export async function advanceScheduleCursor(campaignId: string, fireTime: Date): Promise<boolean> {
   const fired = fireTime.toISOString();
   try {

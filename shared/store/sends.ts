@@ -219,12 +219,26 @@ export async function readCampaignCounters(campaignId: string): Promise<Record<s
   return Object.fromEntries(Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+export interface Claim {
+  status: ClaimStatus;
+  detail?: Record<string, string>;
+}
+
 /** A claim's status, or undefined when the occurrence is not decided yet. */
 export async function readClaimStatus(
   profileId: string,
   campaignId: string,
   occurrence: string,
 ): Promise<ClaimStatus | undefined> {
+  return (await readClaim(profileId, campaignId, occurrence))?.status;
+}
+
+/** The decision recorded for an occurrence, with what it noted (SES message id, reason). */
+export async function readClaim(
+  profileId: string,
+  campaignId: string,
+  occurrence: string,
+): Promise<Claim | undefined> {
   const result = await dynamoClient().send(
     new GetCommand({
       TableName: table(),
@@ -234,5 +248,9 @@ export async function readClaimStatus(
     }),
   );
   recordCapacity('read', result.ConsumedCapacity);
-  return result.Item?.status as ClaimStatus | undefined;
+  if (!result.Item) return undefined;
+  return {
+    status: result.Item.status as ClaimStatus,
+    ...(result.Item.detail ? { detail: result.Item.detail as Record<string, string> } : {}),
+  };
 }
