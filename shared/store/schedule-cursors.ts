@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
+import { conditionalWrite } from './conditional-write.ts';
 import { scheduleCursorPartition } from './table.ts';
 
 /** The latest fire time a campaign has completely fired for, if any. */
@@ -22,8 +22,8 @@ export async function lastFired(campaignId: string): Promise<string | undefined>
 /** Moves a campaign's schedule cursor to `fireTime` if it is behind it. Returns whether it moved. */
 export async function advanceScheduleCursor(campaignId: string, fireTime: Date): Promise<boolean> {
   const fired = fireTime.toISOString();
-  try {
-    const result = await dynamoClient().send(
+  return conditionalWrite(() =>
+    dynamoClient().send(
       new UpdateCommand({
         TableName: runtimeConfig().RAPPORT_TABLE,
         Key: { pk: scheduleCursorPartition(campaignId), sk: 'cursor' },
@@ -32,11 +32,6 @@ export async function advanceScheduleCursor(campaignId: string, fireTime: Date):
         ExpressionAttributeValues: { ':fired': fired },
         ReturnConsumedCapacity: 'TOTAL',
       }),
-    );
-    recordCapacity('write', result.ConsumedCapacity);
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }

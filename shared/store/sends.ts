@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
+import { conditionalWrite } from './conditional-write.ts';
 import { shardOf } from './shard.ts';
 import { customerPartition, sendClaimSortKey, sendLedgerSortKey, statsPartition } from './table.ts';
 
@@ -178,8 +179,8 @@ export async function resumeClaim(
   campaignId: string,
   occurrence: string,
 ): Promise<boolean> {
-  try {
-    const result = await dynamoClient().send(
+  return conditionalWrite(() =>
+    dynamoClient().send(
       new UpdateCommand({
         TableName: table(),
         Key: { pk: customerPartition(profileId), sk: sendClaimSortKey(campaignId, occurrence) },
@@ -189,13 +190,8 @@ export async function resumeClaim(
         ExpressionAttributeValues: { ':sending': 'sending', ':retry': 'retry' },
         ReturnConsumedCapacity: 'TOTAL',
       }),
-    );
-    recordCapacity('write', result.ConsumedCapacity);
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Every counter of a campaign, summed over its shards. */

@@ -5,6 +5,7 @@ import type { TimerArm } from '../campaigns/triggers.ts';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
+import { conditionalWrite } from './conditional-write.ts';
 import { shardOf } from './shard.ts';
 import { customerPartition, deferralSortKey, duePartition, indexShards, timerSortKey } from './table.ts';
 
@@ -194,8 +195,8 @@ export async function readTimer(pointer: DuePointer): Promise<CampaignTimer | De
 
 /** Removes a timer, unless it has been pushed back since it was read. Returns whether it was removed. */
 export async function removeTimer(profileId: string, timerSk: string, dueAt: string): Promise<boolean> {
-  try {
-    const result = await dynamoClient().send(
+  return conditionalWrite(() =>
+    dynamoClient().send(
       new DeleteCommand({
         TableName: table(),
         Key: { pk: customerPartition(profileId), sk: timerSk },
@@ -203,13 +204,8 @@ export async function removeTimer(profileId: string, timerSk: string, dueAt: str
         ExpressionAttributeValues: { ':due': dueAt },
         ReturnConsumedCapacity: 'TOTAL',
       }),
-    );
-    recordCapacity('write', result.ConsumedCapacity);
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 export async function removePointer(pointer: DuePointer): Promise<void> {
