@@ -27,6 +27,11 @@ export interface TimerArm {
   trigger: Record<string, unknown>;
 }
 
+/** The starts of one timer, as armed together (see dispatch-triggers.ts). */
+export interface TimerArms extends Omit<TimerArm, 'messageId'> {
+  messageIds: string[];
+}
+
 /** The triggers a customer's newly stored events set off. */
 export function eventTriggers(
   catalog: Catalog,

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SendRequest } from '#events/send-request.ts';
-import type { TimerArm } from '../campaigns/triggers.ts';
+import type { TimerArms } from '../campaigns/triggers.ts';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import { recordCapacity } from './capacity.ts';
@@ -50,7 +50,7 @@ const table = () => runtimeConfig().RAPPORT_TABLE;
  * Starts a delay-unless timer or pushes it back: the due time is the latest start's plus the delay,
  * whatever order the starts arrive in, and every start is counted once.
  */
-export async function armTimer(arm: TimerArm): Promise<void> {
+export async function armTimer(arm: TimerArms): Promise<void> {
   const timerSk = timerSortKey(arm.campaignId, arm.key);
   await putPointer(arm.profileId, timerSk, arm.dueAt);
   const key = { pk: customerPartition(arm.profileId), sk: timerSk };
@@ -69,7 +69,7 @@ export async function armTimer(arm: TimerArm): Promise<void> {
           ':key': arm.key,
           ':profile': arm.profileId,
           ':trigger': arm.trigger,
-          ':start': new Set([arm.messageId]),
+          ':start': new Set(arm.messageIds),
         },
         ReturnConsumedCapacity: 'TOTAL',
       }),
@@ -83,7 +83,7 @@ export async function armTimer(arm: TimerArm): Promise<void> {
         TableName: table(),
         Key: key,
         UpdateExpression: 'ADD starts :start',
-        ExpressionAttributeValues: { ':start': new Set([arm.messageId]) },
+        ExpressionAttributeValues: { ':start': new Set(arm.messageIds) },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );

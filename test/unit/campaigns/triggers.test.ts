@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { type Catalog, parseCatalog } from '#shared/campaigns/catalog.ts';
+import { coalesceArms } from '#shared/campaigns/dispatch-triggers.ts';
 import { cancelledSince } from '#shared/campaigns/sweep-timers.ts';
 import { eventTriggers, lifecycleTriggers } from '#shared/campaigns/triggers.ts';
 import { defaultEngagementSettings } from '#shared/engagement/settings.ts';
@@ -163,5 +164,24 @@ describe('cancelledSince', () => {
     expect(cancelledSince(state, ['Order Completed'], since('2026-11-23T11:00:00.000Z'))).toBe(false);
     expect(cancelledSince(state, ['Order Completed'], since('2026-11-23T10:30:00.000Z'))).toBe(false);
     expect(cancelledSince(state, [], since('2026-11-23T10:00:00.000Z'))).toBe(false);
+  });
+});
+
+describe('coalesceArms', () => {
+  it('arms each timer once per batch, with every start and the latest due time', () => {
+    const catalog = catalogOf(browse);
+    const view = (category: string, id: string, minute: number) => ({
+      ...track('Product Viewed', { category }, id),
+      timestamp: `2026-11-23T10:0${minute}:00.000Z`,
+    });
+    const arms = eventTriggers(catalog, 'ada', [
+      view('paint', 'v1', 5),
+      view('paint', 'v2', 1),
+      view('canvas', 'v3', 2),
+    ]);
+    expect(coalesceArms(arms.flatMap((arm) => (arm.kind === 'arm' ? [arm] : [])))).toEqual([
+      expect.objectContaining({ key: 'paint', messageIds: ['v1', 'v2'], dueAt: '2026-11-24T10:05:00.000Z' }),
+      expect.objectContaining({ key: 'canvas', messageIds: ['v3'], dueAt: '2026-11-24T10:02:00.000Z' }),
+    ]);
   });
 });
