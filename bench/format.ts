@@ -16,6 +16,9 @@ export function pct(share: number): string {
   return `${Math.round(share * 100)}%`;
 }
 
-export function log(line: string): void {
-  console.error(`[bench ingest] ${line}`);
+/** Progress lines on stderr, named after the bench. */
+export function benchLog(bench: string): (line: string) => void {
+  return (line) => console.error(`[bench ${bench}] ${line}`);
 }
+
+export const log = benchLog('ingest');

@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type CeilingMeasurement, ceilingBatchSize, type TimelineItem } from './ceiling.ts';
 import type { PhaseUsage } from './cpu.ts';
@@ -7,6 +6,7 @@ import { round } from './format.ts';
 import type { IngestBenchOptions } from './ingest.ts';
 import type { HandlerTimers, IngestBatchShape } from './instrument.ts';
 import { itemBytes, writeUnitsOf } from './item-size.ts';
+import { type MachineInfo, machineInfo } from './machine.ts';
 import type { IngestMeasurement } from './measure.ts';
 import type { BatchRequest } from './post.ts';
 import { type CpuProfile, type CpuSummary, summarizeProfile } from './profile.ts';
@@ -22,15 +22,7 @@ import type { ReadBackCheck } from './verify.ts';
 export interface IngestBenchReport {
   bench: 'ingest';
   date: string;
-  machine: {
-    cpus: number;
-    cpuModel: string;
-    memoryGiB: number;
-    node: string;
-    platform: string;
-    arch: string;
-    kernel: string;
-  };
+  machine: MachineInfo;
   options: Omit<IngestBenchOptions, 'resultsDir'>;
   profiled: boolean;
   traffic: {
@@ -119,7 +111,7 @@ export function buildReport(input: ReportInput): IngestBenchReport {
   return {
     bench: 'ingest',
     date: input.startedAt.toISOString(),
-    machine: machine(),
+    machine: machineInfo(),
     options: shownOptions,
     profiled: options.profile,
     traffic: {
@@ -183,19 +175,6 @@ export async function writeReport(
     console.log(`CPU profile of the measured phase: ${profileFile} (open in Chrome DevTools)`);
   }
   console.log(`figures written to ${file}`);
-}
-
-function machine(): IngestBenchReport['machine'] {
-  const cpuCores = cpus();
-  return {
-    cpus: cpuCores.length,
-    cpuModel: cpuCores[0]?.model ?? 'unknown',
-    memoryGiB: round(totalmem() / 2 ** 30, 1),
-    node: process.version,
-    platform: platform(),
-    arch: arch(),
-    kernel: release(),
-  };
 }
 
 /**
