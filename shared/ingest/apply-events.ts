@@ -50,7 +50,8 @@ const maxAttempts = 10;
  *    conditional write below fail.
  * 2. Plan the fold (see planFold).
  * 3. Write the state conditionally on the version read; on a conflict start again from 1.
- * 4. Publish the lifecycle events the change caused, then clear them (see publishOutbox).
+ * 4. Publish the lifecycle events the change caused, then clear them (see publishOutbox), and act
+ *    on the campaign triggers of the events (see afterFold).
  *
  * `firstPlan`, when given, is a plan already made from `initial` (the batch tried to write it
  * together with other profiles' and could not).
@@ -72,11 +73,11 @@ export async function applyEvents(
           ? (firstPlan ?? (await planFold(initial, writes, false, settings, catalog)))
           : await planFold(await resolveProfile(initial.id), writes, true, settings, catalog);
       if (plan.kind === 'unchanged') {
-        await publishOutbox(plan.id, plan.pending, plan.version);
+        await afterFold(plan.id, plan.pending, plan.version, writes, catalog);
         return;
       }
       const version = await writeLiveProfile(plan.write);
-      await publishOutbox(plan.write.id, plan.write.outbox, version);
+      await afterFold(plan.write.id, plan.write.outbox, version, writes, catalog);
       return;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -89,9 +90,8 @@ export async function applyEvents(
  * The fold of new events on a profile read before they were stored. Events that all sort after the
  * state's watermark are folded on top of it; anything else (a late event, a redelivery, members
  * merged in and not folded yet, a retry after a conflict) replays the whole timeline, which is the
- * definition of truth. The lifecycle events and campaign triggers the new events cause go into the
- * outbox, after any left over from an earlier writer; the campaign index items of the new state are
- * written with it.
+ * definition of truth. The lifecycle events the new events cause go into the outbox, after any left
+ * over from an earlier writer; the campaign index items of the new state are written with it.
  */
 export async function planFold(
   resolved: ResolvedProfile,
@@ -121,7 +121,7 @@ export async function planFold(
     ? foldStepwise(before, stored, settings)
     : await replay(resolved.id, members, profile?.foldedMembers ?? [], writes, settings);
 
-  const pending = profile?.outbox ?? { events: [], triggers: [] };
+  const pending = profile?.outbox ?? { events: [] };
   const index = indexItemsOf(resolved.id, after, catalog, settings);
   const changes = indexChanges(profile?.indexed ?? [], index);
   const unchangedIndex = changes.puts.length === 0 && changes.deletes.length === 0;
@@ -135,19 +135,7 @@ export async function planFold(
       members,
       foldedMembers: members,
       state: after,
-      outbox: {
-        events: [...pending.events, ...transitions],
-        // Duplicates too: a batch that stored its events and died before this write comes back with
-        // them as duplicates, and their campaigns must still fire. Sends and timers are idempotent.
-        triggers: [
-          ...pending.triggers,
-          ...eventTriggers(
-            catalog,
-            resolved.id,
-            writes.map((write) => write.event),
-          ),
-        ],
-      },
+      outbox: { events: [...pending.events, ...transitions] },
       indexed: index,
       indexChanges: changes,
       expectedVersion: profile?.version ?? 0,
@@ -223,12 +211,36 @@ function transitionId(event: LifecycleEvent): string {
 }
 
 /**
- * Publishes the lifecycle events and dispatches the campaign triggers written with a state, then
- * clears them. What a writer that died before publishing left over is published by the next one to
- * touch the profile: at least once, under ids that repeat (sends are idempotent on their occurrence).
+ * What follows a fold: the lifecycle events of the outbox are published, and the campaigns the
+ * events trigger are acted on (sends queued, timers armed).
+ *
+ * Triggers need no outbox: they follow from the events alone, not from the state before them. Should
+ * this process die before acting on them, the queue delivers the batch again, its events come back
+ * as duplicates, the fold finds nothing to change, and this runs again for them; sends are
+ * idempotent on their occurrence and timers on their starts.
+ */
+export async function afterFold(
+  id: string,
+  outbox: Outbox,
+  version: number,
+  writes: readonly TimelineWrite[],
+  catalog: Catalog,
+): Promise<void> {
+  const triggers = eventTriggers(
+    catalog,
+    id,
+    writes.map((write) => write.event),
+  );
+  await Promise.all([publishOutbox(id, outbox, version), dispatchTriggers(triggers)]);
+}
+
+/**
+ * Publishes the lifecycle events written with a state, then clears them. Events left over by a
+ * writer that died before publishing are published by the next one to touch the profile: at least
+ * once, under ids that repeat.
  */
 export async function publishOutbox(id: string, outbox: Outbox, version: number): Promise<void> {
-  if (outbox.events.length === 0 && outbox.triggers.length === 0) return;
-  await Promise.all([publishLifecycleEvents(outbox.events), dispatchTriggers(outbox.triggers)]);
+  if (outbox.events.length === 0) return;
+  await publishLifecycleEvents(outbox.events);
   await clearOutbox(id, version);
 }

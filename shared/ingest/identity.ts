@@ -103,7 +103,6 @@ export async function mergeProfiles(
     ].sort();
     const pending = {
       events: [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])],
-      triggers: [...(into.profile?.outbox.triggers ?? []), ...(from.profile?.outbox.triggers ?? [])],
     };
     try {
       await writeMerge(

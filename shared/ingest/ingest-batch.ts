@@ -3,7 +3,7 @@ import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import { type ProfileWrite, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
-import { applyEvents, type FoldPlan, planFold, publishOutbox, type TimelineWrite } from './apply-events.ts';
+import { afterFold, applyEvents, type FoldPlan, planFold, type TimelineWrite } from './apply-events.ts';
 import { linkAnonymousId, mergeProfiles, type ResolvedProfile, resolveProfiles } from './identity.ts';
 
 export interface IngestRecord {
@@ -42,7 +42,7 @@ const groupConcurrency = 8;
  * 4. Per profile, plan the fold of its events into its state; write the new states together, on
  *    each one's version condition. A profile whose write does not land (it changed meanwhile) is
  *    folded again on its own (see applyEvents). A profile that fails fails only its own records.
- * 5. Publish the lifecycle events the changes caused.
+ * 5. Publish the lifecycle events the changes caused, and act on the campaigns the events trigger.
  */
 export async function ingestBatch(
   records: readonly IngestRecord[],
@@ -97,7 +97,13 @@ export async function ingestBatch(
   await inParallel(planned, async ({ group, plan }) => {
     try {
       if (plan.kind === 'write' && landed.has(plan.write)) {
-        await publishOutbox(plan.write.id, plan.write.outbox, plan.write.expectedVersion + 1);
+        await afterFold(
+          plan.write.id,
+          plan.write.outbox,
+          plan.write.expectedVersion + 1,
+          group.writes,
+          catalog,
+        );
       } else {
         await applyEvents(group.profile, group.writes, settings, plan, catalog);
       }

@@ -12,7 +12,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import type { IndexItem } from '../audience/indexes.ts';
-import type { CampaignTrigger } from '../campaigns/triggers.ts';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
 import type { EngagementState } from '../engagement/state.ts';
@@ -32,8 +31,6 @@ import { customerPartition, stateSortKey } from './table.ts';
  */
 export interface Outbox {
   events: LifecycleEvent[];
-  /** Campaign sends and timers the events set off (see campaigns/triggers.ts). */
-  triggers: CampaignTrigger[];
 }
 
 /** The key of an index item (an audience membership, a date index entry) that a profile holds. */
@@ -71,7 +68,7 @@ export class VersionConflictError extends Error {
   }
 }
 
-export const emptyOutbox: Outbox = { events: [], triggers: [] };
+export const emptyOutbox: Outbox = { events: [] };
 
 export async function getProfile(id: string): Promise<StoredProfile | undefined> {
   const result = await dynamoClient().send(
@@ -142,10 +139,7 @@ function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
     members: item.members as string[],
     foldedMembers: (item.foldedMembers as string[] | undefined) ?? [],
     state: item.state as EngagementState,
-    outbox: {
-      events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [],
-      triggers: (item.outbox as Partial<Outbox> | undefined)?.triggers ?? [],
-    },
+    outbox: { events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [] },
     indexed: (item.indexed as IndexItem[] | undefined) ?? [],
   };
 }

@@ -105,6 +105,22 @@ describe('duplicate triggers and requests', () => {
     expect(await harness.outbox(customer.email)).toHaveLength(1);
   });
 
+  it('fires the campaign of an event whose first ingest wrote the state and died before acting on it', async () => {
+    const campaignId = 'after-the-state';
+    const catalog = catalogOf(campaignId);
+    const customer = newCustomer('crashed-after-state');
+    const at = '2027-02-19T11:00:00.000Z';
+    const order = track(customer, 'Order Completed', at, { order_id: `order-${customer.id}`, revenue: '25' });
+    // The first attempt folded everything and died before its triggers: as if it had no campaigns.
+    await harness.ingest(buildCatalog([]), [identify(customer, minutesAfter(at, -5)), order]);
+    expect(await harness.takeSendRequests()).toEqual([]);
+    await harness.ingest(catalog, [order]);
+
+    const deliveries = await harness.drainSends(catalog, at);
+    expect(deliveries.map(({ result }) => result.kind)).toEqual(['sent']);
+    expect(await harness.outbox(customer.email)).toHaveLength(1);
+  });
+
   it('defers again a send whose deferral was recorded before its timer was written', async () => {
     const campaignId = 'deferral-after-a-crash';
     const catalog = catalogOf(campaignId);

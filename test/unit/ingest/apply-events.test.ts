@@ -140,7 +140,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(after).toEqual(foldEvents('u1', [visit, view, later], settings));
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
       PutCommand,
-      statePut(after, 2, { events: [], triggers: [] }),
+      statePut(after, 2, { events: [] }),
     );
   });
 
@@ -149,7 +149,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view], settings), 0, { events: [], triggers: [] }),
+      statePut(foldEvents('u1', [visit, view], settings), 0, { events: [] }),
     );
   });
 
@@ -162,7 +162,7 @@ describe('applyEvents: incremental or replay', () => {
     });
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, late, view, later], settings), 2, { events: [], triggers: [] }),
+      statePut(foldEvents('u1', [visit, late, view, later], settings), 2, { events: [] }),
     );
   });
 
@@ -173,7 +173,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view, later], settings), 2, { events: [], triggers: [] }),
+      statePut(foldEvents('u1', [visit, view, later], settings), 2, { events: [] }),
     );
   });
 
@@ -248,7 +248,7 @@ describe('applyEvents: version conflicts', () => {
       ConsistentRead: true,
     });
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 2);
-    const outbox = { events: [], triggers: [] };
+    const outbox = { events: [] };
     expect(dynamo).toHaveReceivedNthCommandWith(
       PutCommand,
       1,
@@ -312,7 +312,7 @@ describe('applyEvents: version conflicts', () => {
     expect(dynamo).toHaveReceivedCommandTimes(QueryCommand, 1);
     expect(dynamo).toHaveReceivedLastCommandWith(
       PutCommand,
-      statePut(foldEvents('u1', [visit, view, later, concurrent], settings), 3, { events: [], triggers: [] }),
+      statePut(foldEvents('u1', [visit, view, later, concurrent], settings), 3, { events: [] }),
     );
   });
 
@@ -365,7 +365,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), settings);
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(after, 2, { events: transitions, triggers: [] }),
+      statePut(after, 2, { events: transitions }),
     );
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
@@ -383,7 +383,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
   });
 
   it('publishes an outbox left by a writer that died before publishing, even when nothing changed', async () => {
-    const profile = profileOf([visit, order], 3, { events: transitions, triggers: [] });
+    const profile = profileOf([visit, order], 3, { events: transitions });
     await applyEvents({ id: 'u1', profile }, [{ event: order, outcome: 'duplicate' }], settings);
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
@@ -391,12 +391,12 @@ describe('applyEvents: lifecycle events and the outbox', () => {
   });
 
   it('carries a left-over outbox forward when the next change is for another message', async () => {
-    const profile = profileOf([visit, order], 3, { events: transitions, triggers: [] });
+    const profile = profileOf([visit, order], 3, { events: transitions });
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), settings);
     const state = foldEvents('u1', [visit, order, afterOrder], settings);
     expect(dynamo).toHaveReceivedCommandWith(
       PutCommand,
-      statePut(state, 3, { events: transitions, triggers: [] }),
+      statePut(state, 3, { events: transitions }),
     );
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(effects).toEqual(['write state', 'publish', 'clear outbox']);
@@ -459,7 +459,7 @@ describe('planFold: members merged in and not folded yet', () => {
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
         state: foldEvents('u1', [visit, anonymousVisit, view, later], settings),
-        outbox: { events: [], triggers: [] },
+        outbox: { events: [] },
         indexed: [],
         indexChanges: { puts: [], deletes: [] },
         expectedVersion: 4,
@@ -504,7 +504,7 @@ describe('planFold: members merged in and not folded yet', () => {
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
         state: profile.state,
-        outbox: { events: [], triggers: [] },
+        outbox: { events: [] },
         indexed: [],
         indexChanges: { puts: [], deletes: [] },
         expectedVersion: 4,
@@ -532,7 +532,7 @@ describe('planFold: members merged in and not folded yet', () => {
   });
 
   it('keeps the outbox left over and adds the transitions the merged events cause', async () => {
-    const profile = { ...merged([visit], 4), outbox: { events: [], triggers: [] } };
+    const profile = { ...merged([visit], 4), outbox: { events: [] } };
     const anonymousOrder = { ...order, userId: undefined, anonymousId: 'a1' };
     timeline.set('c#a1', [anonymousOrder]);
     const plan = await planFold({ id: 'u1', profile }, [], false, settings);

@@ -337,7 +337,7 @@ describe('ingest handler: records that are ingested', () => {
               members: ['a1', 'u1'],
               foldedMembers: [],
               state: emptyState('u1'),
-              outbox: { events: [], triggers: [] },
+              outbox: { events: [] },
               indexed: [],
             },
             ConditionExpression: 'attribute_not_exists(pk)',

@@ -196,7 +196,7 @@ describe('mergeProfiles', () => {
               members: ['a2', 'u1', 'u2'],
               foldedMembers: ['u1'],
               state: u1.state,
-              outbox: { events: [...lifecycle('u1'), ...lifecycle('u2')], triggers: [] },
+              outbox: { events: [...lifecycle('u1'), ...lifecycle('u2')] },
               indexed: [],
             },
             ConditionExpression: 'version = :expected',
