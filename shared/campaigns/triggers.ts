@@ -32,18 +32,22 @@ export interface TimerArms extends Omit<TimerArm, 'messageId'> {
   messageIds: string[];
 }
 
-/** The triggers a customer's newly stored events set off. */
+/**
+ * The triggers a customer's events set off, for the campaigns `admits` (the customer is in the
+ * campaign's audience at the event's time; everyone when not given).
+ */
 export function eventTriggers(
   catalog: Catalog,
   profileId: string,
   events: readonly IngestEvent[],
+  admits: (campaign: Campaign, at: Date) => boolean = () => true,
 ): CampaignTrigger[] {
   const triggers: CampaignTrigger[] = [];
   for (const event of events) {
     if (event.type !== 'track' || !event.event) continue;
     for (const campaign of catalog.campaigns) {
       const found = matchEvent(campaign, profileId, event);
-      if (found) triggers.push(found);
+      if (found && admits(campaign, new Date(event.timestamp))) triggers.push(found);
     }
   }
   return triggers;

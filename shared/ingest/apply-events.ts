@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
+import { matchesAudience } from '../audience/evaluate.ts';
 import { indexChanges, indexItemsOf } from '../audience/indexes.ts';
 import { publishLifecycleEvents } from '../bus.ts';
 import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
@@ -37,7 +38,7 @@ export interface TimelineWrite {
  */
 export type FoldPlan =
   | { kind: 'write'; write: ProfileWrite }
-  | { kind: 'unchanged'; id: string; version: number; pending: Outbox };
+  | { kind: 'unchanged'; id: string; version: number; pending: Outbox; state: EngagementState };
 
 const maxAttempts = 10;
 
@@ -72,12 +73,8 @@ export async function applyEvents(
         attempt === 0
           ? (firstPlan ?? (await planFold(initial, writes, false, settings, catalog)))
           : await planFold(await resolveProfile(initial.id), writes, true, settings, catalog);
-      if (plan.kind === 'unchanged') {
-        await afterFold(plan.id, plan.pending, plan.version, writes, catalog);
-        return;
-      }
-      const version = await writeLiveProfile(plan.write);
-      await afterFold(plan.write.id, plan.write.outbox, version, writes, catalog);
+      if (plan.kind === 'write') await writeLiveProfile(plan.write);
+      await afterFold(plan, writes, settings, catalog);
       return;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -126,7 +123,7 @@ export async function planFold(
   const changes = indexChanges(profile?.indexed ?? [], index);
   const unchangedIndex = changes.puts.length === 0 && changes.deletes.length === 0;
   if (profile && !unfoldedMembers && unchangedIndex && isDeepStrictEqual(after, before)) {
-    return { kind: 'unchanged', id: profile.id, version: profile.version, pending };
+    return { kind: 'unchanged', id: profile.id, version: profile.version, pending, state: after };
   }
   return {
     kind: 'write',
@@ -211,25 +208,30 @@ function transitionId(event: LifecycleEvent): string {
 }
 
 /**
- * What follows a fold: the lifecycle events of the outbox are published, and the campaigns the
- * events trigger are acted on (sends queued, timers armed).
+ * What follows a fold, once its plan is written: the lifecycle events of the outbox are published,
+ * and the campaigns the events trigger for a customer in their audience are acted on (sends queued,
+ * timers armed). A campaign's audience is checked here, as of each event, and again when it sends.
  *
- * Triggers need no outbox: they follow from the events alone, not from the state before them. Should
- * this process die before acting on them, the queue delivers the batch again, its events come back
- * as duplicates, the fold finds nothing to change, and this runs again for them; sends are
- * idempotent on their occurrence and timers on their starts.
+ * Triggers need no outbox: they follow from the events and the state they made, not from the state
+ * before them. Should this process die before acting on them, the queue delivers the batch again, its
+ * events come back as duplicates, the fold finds nothing to change, and this runs again for them;
+ * sends are idempotent on their occurrence and timers on their starts.
  */
 export async function afterFold(
-  id: string,
-  outbox: Outbox,
-  version: number,
+  plan: FoldPlan,
   writes: readonly TimelineWrite[],
+  settings: EngagementSettings,
   catalog: Catalog,
 ): Promise<void> {
+  const { id, outbox, version, state } =
+    plan.kind === 'write'
+      ? { ...plan.write, outbox: plan.write.outbox, version: plan.write.expectedVersion + 1 }
+      : { id: plan.id, outbox: plan.pending, version: plan.version, state: plan.state };
   const triggers = eventTriggers(
     catalog,
     id,
     writes.map((write) => write.event),
+    (campaign, at) => matchesAudience(campaign.audience, state, at, settings),
   );
   await Promise.all([publishOutbox(id, outbox, version), dispatchTriggers(triggers)]);
 }

@@ -97,13 +97,7 @@ export async function ingestBatch(
   await inParallel(planned, async ({ group, plan }) => {
     try {
       if (plan.kind === 'write' && landed.has(plan.write)) {
-        await afterFold(
-          plan.write.id,
-          plan.write.outbox,
-          plan.write.expectedVersion + 1,
-          group.writes,
-          catalog,
-        );
+        await afterFold(plan, group.writes, settings, catalog);
       } else {
         await applyEvents(group.profile, group.writes, settings, plan, catalog);
       }

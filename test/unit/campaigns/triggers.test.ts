@@ -114,6 +114,23 @@ describe('eventTriggers', () => {
     expect(eventTriggers(catalog, 'ada', [track('Product Viewed', {})])).toEqual([]);
   });
 
+  it('leaves out the campaigns whose audience does not admit the customer at the event time', () => {
+    const catalog = catalogOf(thanks, bigThanks);
+    const order = track('Order Completed', { currency: 'USD' });
+    const asked: [string, string][] = [];
+    const triggers = eventTriggers(catalog, 'ada', [order], (campaign, at) => {
+      asked.push([campaign.id, at.toISOString()]);
+      return campaign.id === 'big-thanks';
+    });
+    expect(triggers.map((trigger) => trigger.kind === 'send' && trigger.request.campaignId)).toEqual([
+      'big-thanks',
+    ]);
+    expect(asked).toEqual([
+      ['thanks', '2026-11-23T10:00:00.000Z'],
+      ['big-thanks', '2026-11-23T10:00:00.000Z'],
+    ]);
+  });
+
   it('ignores disabled campaigns and events that are not track calls', () => {
     const catalog = catalogOf({ ...thanks, enabled: false });
     expect(eventTriggers(catalog, 'ada', [track('Order Completed', {})])).toEqual([]);

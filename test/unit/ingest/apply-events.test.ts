@@ -528,7 +528,7 @@ describe('planFold: members merged in and not folded yet', () => {
       false,
       settings,
     );
-    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: emptyOutbox });
+    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: emptyOutbox, state: folded.state });
   });
 
   it('keeps the outbox left over and adds the transitions the merged events cause', async () => {
