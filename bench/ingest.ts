@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -39,6 +42,8 @@ export interface IngestBenchOptions {
   seed: string;
   /** The local ingest worker's pollers; the stack's default when absent. */
   workerConcurrency?: number;
+  /** Run the repository's campaigns as a deployment would (their indexes, timers and sends); false measures ingest alone. */
+  campaigns: boolean;
   /** Bounds the whole posting and the drain. */
   timeoutSeconds: number;
   /** Record a CPU profile of the measured phase (adds overhead; the figures are then marked). */
@@ -50,7 +55,7 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
   const startedAt = new Date();
   const { data, requests, generateMs } = generate(options);
   const instruments = new Instruments();
-  const { stack, stackStartMs } = await startStack(instruments, options.workerConcurrency);
+  const { stack, stackStartMs } = await startStack(instruments, options.workerConcurrency, options.campaigns);
   const aws = benchClients(stack);
   try {
     instruments.timeHandlerClients();
@@ -105,6 +110,7 @@ function generate(options: IngestBenchOptions) {
 async function startStack(
   instruments: Instruments,
   workerConcurrency: number | undefined,
+  campaigns: boolean,
 ): Promise<{ stack: LocalStack; stackStartMs: number }> {
   const start = performance.now();
   const stack = await startLocalStack({
@@ -113,6 +119,8 @@ async function startStack(
     quiet: true,
     loadHandler: instruments.loadHandler,
     ...(workerConcurrency === undefined ? {} : { workerConcurrency }),
+    // A folder without campaigns/: the stack runs none.
+    ...(campaigns ? {} : { catalogRoot: await mkdtemp(join(tmpdir(), 'rapport-bench-no-campaigns-')) }),
   });
   const stackStartMs = performance.now() - start;
   log(`local stack up in ${fmtMs(stackStartMs)} at ${stack.url}`);

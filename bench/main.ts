@@ -29,6 +29,7 @@ const benches = {
       batchSize: options.batchSize,
       seed: options.seed,
       ...(options.workerConcurrency === undefined ? {} : { workerConcurrency: options.workerConcurrency }),
+      campaigns: options.campaigns,
       timeoutSeconds: options.timeout,
       profile: options.profile,
       resultsDir,
@@ -104,6 +105,7 @@ const program = new Command('bench')
   )
   .option('--batch-size <n>', 'events per POST /v1/batch', wholeNumber(1), 100)
   .option('--seed <text>', 'seed of the synthetic traffic', 'rapport')
+  .option('--no-campaigns', "ingest: measure ingest alone, without the repository's campaigns")
   .addOption(
     new Option(
       '--worker-concurrency <n>',

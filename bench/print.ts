@@ -60,7 +60,7 @@ function printHeadline(report: IngestBenchReport): void {
   const width = Math.max(...rows.map(([name]) => name.length));
   const valueWidth = Math.max(...rows.map(([, value]) => value.length));
   console.log(
-    `ingest bench${report.profiled ? ' (profiled: the CPU profiler slows the run)' : ''}, seed "${report.options.seed}", ${report.machine.cpus} CPUs, node ${report.machine.node}`,
+    `ingest bench${report.profiled ? ' (profiled: the CPU profiler slows the run)' : ''}, seed "${report.options.seed}", ${report.options.campaigns ? "the repository's campaigns running" : 'no campaigns'}, ${report.machine.cpus} CPUs, node ${report.machine.node}`,
   );
   for (const [name, value, note] of rows)
     console.log(`  ${name.padEnd(width)}  ${value.padStart(valueWidth)}  ${note}`);
