@@ -138,10 +138,7 @@ describe('applyEvents: incremental or replay', () => {
     expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
     const after = foldEvent(profile.state, later, settings);
     expect(after).toEqual(foldEvents('u1', [visit, view, later], settings));
-    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(
-      PutCommand,
-      statePut(after, 2, { events: [] }),
-    );
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, statePut(after, 2, { events: [] }));
   });
 
   it('starts a new customer from the empty state, on condition that no profile exists yet', async () => {
@@ -363,10 +360,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
     ]);
     const profile = profileOf([visit], 2);
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(order)), settings);
-    expect(dynamo).toHaveReceivedCommandWith(
-      PutCommand,
-      statePut(after, 2, { events: transitions }),
-    );
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(after, 2, { events: transitions }));
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       Key: { pk: 'c#u1', sk: 'state' },
@@ -394,10 +388,7 @@ describe('applyEvents: lifecycle events and the outbox', () => {
     const profile = profileOf([visit, order], 3, { events: transitions });
     await applyEvents({ id: 'u1', profile }, onTimeline(stored(afterOrder)), settings);
     const state = foldEvents('u1', [visit, order, afterOrder], settings);
-    expect(dynamo).toHaveReceivedCommandWith(
-      PutCommand,
-      statePut(state, 3, { events: transitions }),
-    );
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, statePut(state, 3, { events: transitions }));
     expect(publishedDetails()).toEqual(transitions.map((event) => event.detail));
     expect(effects).toEqual(['write state', 'publish', 'clear outbox']);
   });
@@ -528,7 +519,13 @@ describe('planFold: members merged in and not folded yet', () => {
       false,
       settings,
     );
-    expect(again).toEqual({ kind: 'unchanged', id: 'u1', version: 5, pending: emptyOutbox, state: folded.state });
+    expect(again).toEqual({
+      kind: 'unchanged',
+      id: 'u1',
+      version: 5,
+      pending: emptyOutbox,
+      state: folded.state,
+    });
   });
 
   it('keeps the outbox left over and adds the transitions the merged events cause', async () => {
