@@ -1,8 +1,8 @@
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type EmulatorEndpoints, startEmulators } from '#infra/local/emulators.ts';
-import { ensureQueueWithDlq, ensureTable, type QueuePair } from '#infra/local/resources.ts';
+import { ensureQueueWithDlq, ensureTable, type QueuePair, queueCounts } from '#infra/local/resources.ts';
 import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 
@@ -89,17 +89,8 @@ export async function startEmulatedAws(): Promise<EmulatedAws> {
       return queues;
     },
     async queueDepth(queueUrl) {
-      const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      );
-      return Object.values(Attributes).reduce((sum, value) => sum + Number(value), 0);
+      const { visible, inFlight, delayed } = await queueCounts(sqs, queueUrl);
+      return visible + inFlight + delayed;
     },
     stop() {
       stopping ??= (async () => {

@@ -1,7 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
@@ -10,7 +9,7 @@ import {
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { describeError, withHandlerTimeout } from './handler-timeout.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { queueArn } from './resources.ts';
+import { queueArn, queueCounts } from './resources.ts';
 
 /**
  * The local stand-in for a Lambda SQS event source mapping with ReportBatchItemFailures: it polls a
@@ -317,20 +316,8 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       let last = '';
       for (;;) {
         if (running === 0) {
-          const { Attributes = {} } = await sqs.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: queueUrl,
-              AttributeNames: [
-                'ApproximateNumberOfMessages',
-                'ApproximateNumberOfMessagesNotVisible',
-                'ApproximateNumberOfMessagesDelayed',
-              ],
-            }),
-          );
-          const visible = Attributes.ApproximateNumberOfMessages ?? '0';
-          const inFlight = Attributes.ApproximateNumberOfMessagesNotVisible ?? '0';
-          const delayed = Attributes.ApproximateNumberOfMessagesDelayed ?? '0';
-          if (visible === '0' && inFlight === '0' && delayed === '0' && running === 0) return;
+          const { visible, inFlight, delayed } = await queueCounts(sqs, queueUrl);
+          if (visible === 0 && inFlight === 0 && delayed === 0 && running === 0) return;
           last = `visible ${visible}, in flight ${inFlight}, delayed ${delayed}`;
         }
         if (Date.now() > deadline) {
