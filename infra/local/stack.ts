@@ -1,32 +1,17 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { lifecycleContracts, lifecycleSource } from '#events/lifecycle.ts';
 import { rapportConfigFileName, readEngagementSettings } from '#infra/rapport-config.ts';
-import {
-  eventFunctions,
-  type FunctionName,
-  httpFunctions,
-  queueFunctions,
-  sweepSchedule,
-} from '#infra/routes.ts';
+import { eventFunctions, type FunctionName, httpFunctions, queueFunctions } from '#infra/routes.ts';
 import { ingestBatchSize } from '#infra/stacks/ingest-settings.ts';
-import { type Catalog, CatalogError, type CatalogSource, parseCatalog } from '#shared/campaigns/catalog.ts';
-import { readCatalogSource } from '#shared/campaigns/catalog-files.ts';
+import type { Catalog } from '#shared/campaigns/catalog.ts';
 import { indexesMatch, reindexProfiles } from '#shared/campaigns/reindex.ts';
-import { scheduleOf } from '#shared/campaigns/run-due.ts';
 import { resetCatalog } from '#shared/campaigns/runtime-catalog.ts';
 import { resetClients } from '#shared/clients/options.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
-import {
-  defaultEngagementSettings,
-  type EngagementSettings,
-  parseEngagementSettings,
-} from '#shared/engagement/settings.ts';
 import { type LocalBus, startLocalBus } from './bus.ts';
+import { type CampaignHandlers, readCatalog, wireCampaigns, writeCatalog } from './campaigns.ts';
 import { type EmulatorEndpoints, type Emulators, startEmulators } from './emulators.ts';
 import { type Gateway, type HttpHandler, startGateway } from './gateway.ts';
 import { ensureLocalKeys } from './keys.ts';
@@ -213,21 +198,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const httpHandlers = await loadHttpHandlers(load);
     const ingestHandler = await loadHandler<SqsHandler>(load, 'ingest', queueFunctions.ingest.entry);
     const sendHandler = await loadHandler<SqsHandler>(load, 'send', queueFunctions.send.entry);
-    const evaluateHandler = await loadHandler<(event: unknown) => Promise<unknown>>(
-      load,
-      'evaluate',
-      eventFunctions.evaluate.entry,
-    );
-    const sweepHandler = await loadHandler<(event: { time: string }) => Promise<unknown>>(
-      load,
-      'sweep',
-      eventFunctions.sweep.entry,
-    );
-    const triggerHandler = await loadHandler<(event: unknown) => Promise<unknown>>(
-      load,
-      'trigger',
-      eventFunctions.trigger.entry,
-    );
+    const campaignHandlers = {
+      evaluate: await loadHandler<CampaignHandlers['evaluate']>(
+        load,
+        'evaluate',
+        eventFunctions.evaluate.entry,
+      ),
+      sweep: await loadHandler<CampaignHandlers['sweep']>(load, 'sweep', eventFunctions.sweep.entry),
+      trigger: await loadHandler<CampaignHandlers['trigger']>(load, 'trigger', eventFunctions.trigger.entry),
+    };
 
     const gateway: Gateway = await startGateway({
       port: options.port ?? 3000,
@@ -268,34 +247,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => send.stop());
 
-    // Lifecycle events reach the trigger function as on AWS, through rules on source and detail-type.
-    const unsubscribes = lifecycleContracts.map((contract) =>
-      bus.subscribe({ source: lifecycleSource, detailType: contract.detailType }, (event) =>
-        triggerHandler(event),
-      ),
-    );
-    cleanups.push(async () => {
-      for (const unsubscribe of unsubscribes) unsubscribe();
-    });
-
     const scheduler = new Scheduler({ logError });
-    for (const campaign of catalogSource.catalog.campaigns) {
-      const expression = scheduleOf(campaign);
-      if (!campaign.enabled || expression === undefined) continue;
-      scheduler.register({
-        name: `campaign ${campaign.id}`,
-        expression,
-        run: (fireTime) =>
-          evaluateHandler({ campaignId: campaign.id, scheduledTime: fireTime.toISOString() }),
-      });
-    }
-    scheduler.register({
-      name: 'timer sweep',
-      expression: sweepSchedule,
-      run: async (fireTime) => {
-        await sweepHandler({ time: fireTime.toISOString() });
-      },
-    });
+    cleanups.push(wireCampaigns(catalogSource.catalog, campaignHandlers, bus, scheduler));
     scheduler.start(options.schedulerIntervalMs ?? 1_000);
     cleanups.push(() => scheduler.stop());
 
@@ -405,47 +358,6 @@ function readEngagement(configFile: string | undefined): string | undefined {
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
   }
-}
-
-/** The campaign catalog, checked now so that a bad campaign stops the start with every problem named. */
-function readCatalog(
-  root: string,
-  configFile: string,
-  engagement: string | undefined,
-): { file: CatalogSource; catalog: Catalog; settings: EngagementSettings } {
-  try {
-    const file = readCatalogSource(root, configFile);
-    const settings = engagement
-      ? parseEngagementSettings(JSON.parse(engagement), 'RAPPORT_ENGAGEMENT')
-      : defaultEngagementSettings;
-    return { file, catalog: parseCatalog(file, settings), settings };
-  } catch (error) {
-    if (error instanceof CatalogError) {
-      throw new StartupError(`the campaigns cannot run:\n  ${error.problems.join('\n  ')}`);
-    }
-    throw error;
-  }
-}
-
-/**
- * Where the handlers read the catalog from: the data dir, or, for an in-memory stack, a directory of
- * its own that goes when it stops.
- */
-async function writeCatalog(
-  source: CatalogSource,
-  dataDir: string | undefined,
-  cleanups: (() => Promise<void>)[],
-): Promise<string> {
-  let directory = dataDir;
-  if (directory === undefined) {
-    const temporary = await mkdtemp(join(tmpdir(), 'rapport-catalog-'));
-    cleanups.push(() => rm(temporary, { recursive: true, force: true }));
-    directory = temporary;
-  }
-  await mkdir(directory, { recursive: true });
-  const file = join(directory, 'catalog.json');
-  await writeFile(file, JSON.stringify(source));
-  return file;
 }
 
 function parseMaxReceiveCount(value: string | undefined): number {
