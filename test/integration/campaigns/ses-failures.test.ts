@@ -16,10 +16,10 @@ import {
 } from './harness.ts';
 
 /**
- * SES refusing a send. Throttling: the SDK tries a few times with backoff; when SES still refuses, the send goes back
- *  to the queue with its claim waiting, and the redelivery sends it, once. A refusal for good is
- * recorded as failed. Small servers that always answer
- * with one error stand in for SES; everything else is the emulators.
+ * SES refusing a send. Throttled: the SDK tries a few times with backoff; when SES still refuses, the
+ * send goes back to the queue with its claim waiting, and the redelivery sends it, once. Refused for
+ * good: recorded as failed. Small servers that answer every request with one error stand in for SES;
+ * everything else is the emulators.
  */
 const harness = useCampaignHarness();
 
