@@ -92,6 +92,7 @@ function banner(stack: LocalStack, dataDir: string, tookMs: number): string {
     `  SES outbox   ${endpoints.sesOutbox}`,
     `  bus events   ${endpoints.bus}/events`,
     `  data         ${shownDir}/`,
+    `  campaigns    ${campaignsLine(stack)}`,
     '',
     `  write key    ${keys.write}   (public: sites post events with it)`,
     `  admin key    ${keys.admin}   (secret: reads customer data)`,
@@ -109,3 +110,9 @@ function banner(stack: LocalStack, dataDir: string, tookMs: number): string {
 }
 
 await main();
+
+function campaignsLine(stack: LocalStack): string {
+  const enabled = stack.catalog.campaigns.filter((campaign) => campaign.enabled).length;
+  if (stack.catalog.campaigns.length === 0) return 'none (add them in campaigns/)';
+  return `${enabled} running from campaigns/ (check them: npm run rapport -- campaigns validate)`;
+}
