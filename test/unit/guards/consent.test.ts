@@ -1,23 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { JsonValue } from '#shared/engagement/json-value.ts';
-import { type EngagementState, emptyState } from '#shared/engagement/state.ts';
 import { consentProblem, emailAddressOf } from '#shared/guards/consent.ts';
-
-/** A customer who may be mailed, unless the options say otherwise. */
-function customer(
-  options: { subscribed?: boolean; suppressed?: boolean; traits?: Record<string, JsonValue> } = {},
-): EngagementState {
-  const state = emptyState('u1');
-  return {
-    ...state,
-    traits: options.traits ?? { email: 'ada@example.com' },
-    email: {
-      ...state.email,
-      subscribed: options.subscribed ?? true,
-      suppressed: options.suppressed ?? false,
-    },
-  };
-}
+import { customer } from './customer.ts';
 
 describe('consent', () => {
   test('a subscribed customer with an address may be mailed', () => {

@@ -1,27 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { type Campaign, campaign as campaignSchema } from '#shared/campaigns/campaign.ts';
 import { sendingSettings } from '#shared/campaigns/sending-settings.ts';
-import type { JsonValue } from '#shared/engagement/json-value.ts';
-import { type EngagementState, emptyState } from '#shared/engagement/state.ts';
+import type { EngagementState } from '#shared/engagement/state.ts';
 import type { LedgerEntry } from '#shared/guards/frequency.ts';
 import { isHeldOut } from '#shared/guards/holdout.ts';
 import { guardVerdict } from '#shared/guards/verdict.ts';
-
-/** A customer who may be mailed, unless the options say otherwise. */
-function customer(
-  options: { subscribed?: boolean; suppressed?: boolean; traits?: Record<string, JsonValue> } = {},
-): EngagementState {
-  const state = emptyState('u1');
-  return {
-    ...state,
-    traits: options.traits ?? { email: 'ada@example.com' },
-    email: {
-      ...state.email,
-      subscribed: options.subscribed ?? true,
-      suppressed: options.suppressed ?? false,
-    },
-  };
-}
+import { customer } from './customer.ts';
 
 const sending = sendingSettings.parse({
   from: 'Shop <hello@shop.example>',
