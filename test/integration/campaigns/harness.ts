@@ -152,6 +152,11 @@ export function track(
   });
 }
 
+/** A send request of `campaignId` for the customer, fired at `at`, as a trigger would make it. */
+export function sendRequestFor(customer: TestCustomer, campaignId: string, at: string): SendRequest {
+  return { campaignId, customerId: customer.id, occurrence: `o-${customer.id}`, firedAt: at, trigger: {} };
+}
+
 /** A clock that never waits: deliverSend reads it only for when outcomes are received. */
 export function fixedClock(at: string): Clock {
   let now = Date.parse(at);

@@ -10,6 +10,7 @@ import {
   identify,
   minutesAfter,
   newCustomer,
+  sendRequestFor,
   track,
   useCampaignHarness,
 } from './harness.ts';
@@ -129,13 +130,7 @@ describe('duplicate triggers and requests', () => {
     const at = '2027-02-18T03:00:00.000Z';
     const until = '2027-02-18T08:00:00.000Z';
     await harness.ingest(catalog, [identify(customer, minutesAfter(at, -5))]);
-    const request = {
-      campaignId,
-      customerId: customer.id,
-      occurrence: `o-${customer.id}`,
-      firedAt: at,
-      trigger: {},
-    };
+    const request = sendRequestFor(customer, campaignId, at);
     // The first attempt recorded the deferral and died before writing its timer.
     await recordDecision({
       profileId: customer.id,

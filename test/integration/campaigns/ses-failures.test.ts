@@ -12,6 +12,7 @@ import {
   identify,
   minutesAfter,
   newCustomer,
+  sendRequestFor,
   useCampaignHarness,
 } from './harness.ts';
 
@@ -69,13 +70,7 @@ describe('a throttled send', () => {
     const customer = newCustomer('throttled');
     const at = '2027-06-01T11:00:00.000Z';
     await harness.ingest(catalog, [identify(customer, minutesAfter(at, -5))]);
-    const request = {
-      campaignId,
-      customerId: customer.id,
-      occurrence: `o-${customer.id}`,
-      firedAt: at,
-      trigger: {},
-    };
+    const request = sendRequestFor(customer, campaignId, at);
     const ses = harness.emulators.endpoints.ses;
 
     useSes(endpointOf(throttling));
@@ -105,13 +100,7 @@ describe('a throttled send', () => {
     const at = '2027-06-02T11:00:00.000Z';
     await harness.ingest(catalog, [identify(customer, minutesAfter(at, -5))]);
     await harness.takeIngestEvents();
-    const request = {
-      campaignId,
-      customerId: customer.id,
-      occurrence: `o-${customer.id}`,
-      firedAt: at,
-      trigger: {},
-    };
+    const request = sendRequestFor(customer, campaignId, at);
     const ses = harness.emulators.endpoints.ses;
 
     useSes(endpointOf(rejecting));
