@@ -7,6 +7,7 @@ import {
   VersionConflictError,
   writeMerge,
 } from '../store/profiles.ts';
+import { partitionHasEvents } from '../store/timeline.ts';
 
 /**
  * Identity: which profile an id belongs to, and merging two profiles when identify or alias links
@@ -85,7 +86,8 @@ export async function linkAnonymousId(
  * The survivor (with the merged profile's members added) and the redirect are written in one
  * transaction, each on the version read. The survivor's state is not recomputed here: its new
  * members are not yet among its folded members, so its next fold replays (see planFold), whether
- * or not this process lives to do it.
+ * or not this process lives to do it. A survivor with nothing of its own adopts the merged state
+ * instead (see adoptedState).
  */
 export async function mergeProfiles(
   fromId: string,
@@ -104,13 +106,14 @@ export async function mergeProfiles(
     const pending = {
       events: [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])],
     };
+    const adopted = await adoptedState(into, from);
     try {
       await writeMerge(
         {
           id: into.id,
           members,
-          foldedMembers: into.profile?.foldedMembers ?? [],
-          state: into.profile?.state ?? emptyState(into.id),
+          foldedMembers: adopted?.foldedMembers ?? into.profile?.foldedMembers ?? [],
+          state: adopted?.state ?? into.profile?.state ?? emptyState(into.id),
           outbox: pending,
           indexed: into.profile?.indexed ?? [],
           expectedVersion: into.profile?.version ?? 0,
@@ -128,4 +131,21 @@ export async function mergeProfiles(
     }
   }
   throw new Error(`could not merge profile ${fromId} into ${intoId}: too many concurrent updates`);
+}
+
+/**
+ * A survivor that has no profile and no events of its own (a visitor signing up under a new userId)
+ * takes the merged profile's state as it is: the fold does not depend on the id, so this is exactly
+ * what a replay would give, and the merged history's lifecycle events are not published again under
+ * the new id. Otherwise the survivor's next fold replays the members not folded yet.
+ */
+async function adoptedState(
+  into: ResolvedProfile,
+  from: ResolvedProfile,
+): Promise<{ state: LiveProfile['state']; foldedMembers: string[] } | undefined> {
+  if (into.profile || !from.profile || (await partitionHasEvents(into.id))) return undefined;
+  return {
+    state: { ...from.profile.state, customerId: into.id },
+    foldedMembers: [...new Set([...from.profile.foldedMembers, into.id])].sort(),
+  };
 }

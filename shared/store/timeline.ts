@@ -114,6 +114,23 @@ export async function queryPartitionEvents(profileId: string): Promise<IngestEve
   return events;
 }
 
+/** Whether any event is stored in the id's own partition. */
+export async function partitionHasEvents(id: string): Promise<boolean> {
+  const page = await dynamoClient().send(
+    new QueryCommand({
+      TableName: runtimeConfig().RAPPORT_TABLE,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': customerPartition(id), ':prefix': eventSortPrefix },
+      ProjectionExpression: 'pk',
+      ConsistentRead: true,
+      Limit: 1,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  recordCapacity('read', page.ConsumedCapacity);
+  return (page.Items ?? []).length > 0;
+}
+
 /** The events of every partition a profile spans (its own and those merged into it). */
 export async function queryProfileEvents(memberIds: readonly string[]): Promise<IngestEvent[]> {
   const partitions = await Promise.all(memberIds.map((id) => queryPartitionEvents(id)));

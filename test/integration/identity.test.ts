@@ -316,3 +316,44 @@ describe('identify links a visitor to a customer', () => {
     ]);
   });
 });
+
+describe('a visitor signing up under a new userId', () => {
+  it("becomes the customer with the visitor's state as it is, and its lifecycle events are not published again", async () => {
+    const visitor = 'anon-adopted';
+    const customer = 'user-adopted';
+    const anonymous = { userId: undefined, anonymousId: visitor };
+    const order = track(
+      'Order Completed',
+      minutesAfterStart(1),
+      { order_id: 'adopted-o1', revenue: 30, currency: 'USD' },
+      anonymous,
+    );
+    await ingest([page(minutesAfterStart(0), {}, anonymous), order]);
+    await env.bus.settled();
+    const firstOrders = () =>
+      env.bus
+        .events()
+        .filter((event) => event['detail-type'] === 'First Order Placed')
+        .map((event) => (event.detail as { customerId: string }).customerId)
+        .filter((id) => id === visitor || id === customer);
+    expect(firstOrders()).toEqual([visitor]);
+
+    const signUp = identify(
+      minutesAfterStart(2),
+      { email: 'adopted@example.com' },
+      { userId: customer, anonymousId: visitor },
+    );
+    await ingest([signUp]);
+    await env.bus.settled();
+
+    const profile = (await resolveProfile(visitor)).profile;
+    expect(profile).toMatchObject({
+      id: customer,
+      members: [visitor, customer],
+      foldedMembers: [customer, visitor].sort(),
+    });
+    const view = await readCustomer(customer, now, settings);
+    expect(view).toMatchObject({ customerId: customer, orders: { count: 1, revenue: { USD: '30.00' } } });
+    expect(firstOrders()).toEqual([visitor]);
+  });
+});
