@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { stableHash32 } from '../stable-hash.ts';
 
 /**
  * Whether a customer belongs to a campaign's holdout (control) group: `percent` of its eligible
@@ -7,6 +7,5 @@ import { createHash } from 'node:crypto';
  * independent between campaigns. 0 holds out no one, 100 everyone.
  */
 export function isHeldOut(campaignId: string, customerId: string, percent: number): boolean {
-  const digest = createHash('sha256').update(`${campaignId}\n${customerId}`).digest();
-  return (digest.readUInt32BE(0) / 2 ** 32) * 100 < percent;
+  return (stableHash32(`${campaignId}\n${customerId}`) / 2 ** 32) * 100 < percent;
 }

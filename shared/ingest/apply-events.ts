@@ -241,7 +241,7 @@ export async function afterFold(
  * writer that died before publishing are published by the next one to touch the profile: at least
  * once, under ids that repeat.
  */
-export async function publishOutbox(id: string, outbox: Outbox, version: number): Promise<void> {
+async function publishOutbox(id: string, outbox: Outbox, version: number): Promise<void> {
   if (outbox.events.length === 0) return;
   await publishLifecycleEvents(outbox.events);
   await clearOutbox(id, version);

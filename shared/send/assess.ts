@@ -7,7 +7,8 @@ import type { LiveProfile } from '../store/profiles.ts';
 import { readLedger, type SendLedger } from '../store/sends.ts';
 
 /**
- * What the guards say about one customer for one campaign at `at`, with the send ledger they read.
+ * What the guards say about one customer for one campaign at `at`, with the send ledger they read
+ * (`known`, when the caller has just read it).
  * The send function records the answer; a dry run only counts it.
  */
 export async function assessSend(
@@ -16,8 +17,9 @@ export async function assessSend(
   at: Date,
   catalog: Catalog,
   settings: EngagementSettings,
+  known?: SendLedger,
 ): Promise<{ verdict: GuardOutcome; ledger: SendLedger }> {
-  const ledger = await readLedger(profile.id);
+  const ledger = known ?? (await readLedger(profile.id));
   const verdict = guardVerdict({
     campaign,
     profileId: profile.id,

@@ -10,7 +10,7 @@ import { renderMessage } from '../messages/render.ts';
 import {
   type Claim,
   type Decision,
-  readClaim,
+  readSendState,
   recordDecision,
   resumeClaim,
   type SendLedger,
@@ -67,7 +67,7 @@ export async function deliverSend(request: SendRequest, deps: DeliveryDeps): Pro
   const profile = resolved.profile;
   if (!profile) return { kind: 'skipped', reason: 'unknown customer' };
   const at = new Date(request.firedAt);
-  const claim = await readClaim(profile.id, campaign.id, request.occurrence);
+  const { claim, ledger: firstLedger } = await readSendState(profile.id, campaign.id, request.occurrence);
   if (claim?.status === 'retry') {
     // Decided already, and SES throttled the send: send it now, unless another retry took it.
     if (!(await resumeClaim(profile.id, campaign.id, request.occurrence))) return { kind: 'duplicate' };
@@ -85,7 +85,14 @@ export async function deliverSend(request: SendRequest, deps: DeliveryDeps): Pro
   }
 
   for (let attempt = 0; attempt < maxLedgerAttempts; attempt++) {
-    const { verdict, ledger } = await assessSend(campaign, profile, at, deps.catalog, deps.settings);
+    const { verdict, ledger } = await assessSend(
+      campaign,
+      profile,
+      at,
+      deps.catalog,
+      deps.settings,
+      attempt === 0 ? firstLedger : undefined,
+    );
     const decision = decisionOf(verdict, campaign, profile.id, request, ledger, deps);
     const recorded = await recordDecision(decision);
     if (recorded === 'ledger-changed') continue;

@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient } from '../clients/dynamodb.ts';
 import { runtimeConfig } from '../config.ts';
+import { batchGetItems } from './batch.ts';
 import { recordCapacity } from './capacity.ts';
 import { conditionalWrite } from './conditional-write.ts';
 import { shardOf } from './shard.ts';
@@ -55,11 +56,38 @@ export async function readLedger(profileId: string): Promise<SendLedger> {
     }),
   );
   recordCapacity('read', result.ConsumedCapacity);
-  const item = result.Item;
+  return toLedger(result.Item);
+}
+
+/**
+ * What the send function reads before deciding, in one request: the claim of the occurrence, if it
+ * was decided already, and the customer's send ledger.
+ */
+export async function readSendState(
+  profileId: string,
+  campaignId: string,
+  occurrence: string,
+): Promise<{ claim: Claim | undefined; ledger: SendLedger }> {
+  const claimKey = { pk: customerPartition(profileId), sk: sendClaimSortKey(campaignId, occurrence) };
+  const ledgerKey = { pk: customerPartition(profileId), sk: sendLedgerSortKey };
+  const items = await batchGetItems([claimKey, ledgerKey]);
+  const itemOf = (key: { sk: string }) => items.find((item) => item.sk === key.sk);
+  return { claim: toClaim(itemOf(claimKey)), ledger: toLedger(itemOf(ledgerKey)) };
+}
+
+function toLedger(item: Record<string, unknown> | undefined): SendLedger {
   return {
     version: Number(item?.version ?? 0),
     recent: (item?.recent as SendLedger['recent'] | undefined) ?? [],
     entered: (item?.entered as SendLedger['entered'] | undefined) ?? {},
+  };
+}
+
+function toClaim(item: Record<string, unknown> | undefined): Claim | undefined {
+  if (!item) return undefined;
+  return {
+    status: item.status as ClaimStatus,
+    ...(item.detail ? { detail: item.detail as Record<string, string> } : {}),
   };
 }
 
@@ -244,9 +272,5 @@ export async function readClaim(
     }),
   );
   recordCapacity('read', result.ConsumedCapacity);
-  if (!result.Item) return undefined;
-  return {
-    status: result.Item.status as ClaimStatus,
-    ...(result.Item.detail ? { detail: result.Item.detail as Record<string, string> } : {}),
-  };
+  return toClaim(result.Item);
 }
