@@ -64,7 +64,9 @@ export async function runIngestBench(options: IngestBenchOptions): Promise<Inges
     instruments.clear();
 
     const readers = cpuReaders(stack.dynamodbPid);
-    const ingest = await measureIngest(stack, aws.sqs, requests, data.events.length, options, readers);
+    const ingest = await measureIngest(stack, aws.sqs, requests, data.events.length, options, readers, () =>
+      instruments.ingestedEvents(),
+    );
     // Taken now, so that the read-back below does not count.
     const timers = instruments.summary();
     await checkNothingLost(stack, aws.sqs, data.events.length);

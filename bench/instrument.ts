@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { dynamoClient } from '#shared/clients/dynamodb.ts';
 import { sqsClient } from '#shared/clients/sqs.ts';
+import { ingestMessageEvents } from '#shared/ingest-queue.ts';
 
 import { round } from './format.ts';
 import { parseObject } from './json.ts';
@@ -41,16 +42,24 @@ export class Instruments {
     if (typeof handler !== 'function') return handler;
     const call = handler as (...args: unknown[]) => unknown;
     const name = `${basename(entry, '.ts')} handler`;
+    const isIngest = basename(entry, '.ts') === 'ingest';
     return async (...args: unknown[]): Promise<unknown> => {
-      this.ingestBatches.observe(args[0]);
+      if (isIngest) this.ingestBatches.observe(args[0]);
       const start = performance.now();
       try {
-        return await call(...args);
+        const result = await call(...args);
+        if (isIngest) this.ingestBatches.settled(args[0], result);
+        return result;
       } finally {
         this.handlers.record(name, performance.now() - start);
       }
     };
   };
+
+  /** Events the ingest handler has taken, less those it reported failed, since the last clear. */
+  ingestedEvents(): number {
+    return this.ingestBatches.ingested;
+  }
 
   /** Times the handlers' AWS calls, through the one place that builds their clients. */
   timeHandlerClients(): void {
@@ -86,40 +95,71 @@ export class Instruments {
   }
 }
 
-/** How many events, and how many distinct customer ids, each ingest invocation gets. */
+/**
+ * How many events, and how many distinct customer ids, each ingest invocation gets, and how many
+ * events it took (a record's events are done unless the handler reports the record failed).
+ */
 class QueueBatchShape {
   private invocations = 0;
-  private records = 0;
+  private events = 0;
   private ids = 0;
+  ingested = 0;
 
   observe(event: unknown): void {
-    const records = parseObject(event)?.Records;
-    if (!Array.isArray(records)) return;
+    const records = recordsOf(event);
     const ids = new Set<string>();
     for (const record of records) {
-      const body = parseObject(parseObject(record)?.body);
-      const id = body?.userId ?? body?.anonymousId;
-      if (typeof id === 'string') ids.add(id);
+      for (const body of record.events) {
+        const id = body?.userId ?? body?.anonymousId;
+        if (typeof id === 'string') ids.add(id);
+      }
+      this.events += record.events.length;
     }
     this.invocations++;
-    this.records += records.length;
     this.ids += ids.size;
+  }
+
+  settled(event: unknown, result: unknown): void {
+    const failures = parseObject(result)?.batchItemFailures;
+    const failed = new Set(
+      (Array.isArray(failures) ? failures : []).map((failure) => parseObject(failure)?.itemIdentifier),
+    );
+    for (const record of recordsOf(event)) {
+      if (!failed.has(record.id)) this.ingested += record.events.length;
+    }
   }
 
   clear(): void {
     this.invocations = 0;
-    this.records = 0;
+    this.events = 0;
     this.ids = 0;
+    this.ingested = 0;
   }
 
   summary(): IngestBatchShape {
     const per = (value: number): number => round(value / Math.max(1, this.invocations), 2);
     return {
       invocations: this.invocations,
-      eventsPerInvocation: per(this.records),
+      eventsPerInvocation: per(this.events),
       customerIdsPerInvocation: per(this.ids),
     };
   }
+}
+
+/** The records of an SQS event, each with its id and the events its body carries. */
+function recordsOf(event: unknown): { id: unknown; events: (Record<string, unknown> | undefined)[] }[] {
+  const records = parseObject(event)?.Records;
+  if (!Array.isArray(records)) return [];
+  return records.map((value) => {
+    const record = parseObject(value);
+    let events: unknown[] = [];
+    try {
+      events = ingestMessageEvents(String(record?.body));
+    } catch {
+      // Not JSON: no events.
+    }
+    return { id: record?.messageId, events: events.map((body) => parseObject(body)) };
+  });
 }
 
 /** An SDK middleware that records how long the rest of the stack takes, by command. */

@@ -25,6 +25,7 @@ export interface IngestMeasurement {
   profile?: CpuProfile;
 }
 
+/** What the ingest worker did, in queue messages (each carries the events of one request or less). */
 interface WorkerProgress {
   received: number;
   succeeded: number;
@@ -41,6 +42,8 @@ interface Run {
   usageStart: UsageMark;
   usageGateway: UsageMark;
   usageEnd: UsageMark;
+  /** Events the ingest handler had taken before posting began. */
+  ingestedBefore: number;
   ingestedAtGateway: number;
 }
 
@@ -51,20 +54,21 @@ export async function measureIngest(
   events: number,
   options: { concurrency: number; timeoutSeconds: number; profile: boolean },
   readers: CpuReaders,
+  ingested: () => number,
 ): Promise<IngestMeasurement> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
-  const sampler = startSampler(stack, sqs, readers);
+  const sampler = startSampler(stack, sqs, readers, ingested);
   const profiler = options.profile ? await startProfiler() : undefined;
   const workerBefore = stack.workers.ingest.counters();
   const capacityBefore = capacityTotals();
   let run: Run;
   let profile: CpuProfile | undefined;
   try {
-    run = await postThenDrain(stack, requests, readers, {
+    run = await postThenDrain(stack, requests, readers, ingested, {
       events,
       concurrency: options.concurrency,
       deadline,
-      succeededBefore: workerBefore.succeeded,
+      ingestedBefore: ingested(),
     });
   } finally {
     await sampler.stop();
@@ -72,9 +76,10 @@ export async function measureIngest(
   }
   const capacityAfter = capacityTotals();
   const worker = progress(workerBefore, stack.workers.ingest.counters());
-  if (run.posted.accepted !== events || worker.succeeded < events) {
+  const ingestedEvents = ingested() - run.ingestedBefore;
+  if (run.posted.accepted !== events || ingestedEvents < events) {
     throw new Error(
-      `${fmt(events)} events generated, ${fmt(run.posted.accepted)} accepted, ${fmt(worker.succeeded)} ingested`,
+      `${fmt(events)} events generated, ${fmt(run.posted.accepted)} accepted, ${fmt(ingestedEvents)} ingested`,
     );
   }
   return {
@@ -88,7 +93,7 @@ export async function measureIngest(
     worker,
     phases: {
       posting: phaseUsage(run.usageStart, run.usageGateway, 0, run.ingestedAtGateway),
-      drainOnly: phaseUsage(run.usageGateway, run.usageEnd, run.ingestedAtGateway, worker.succeeded),
+      drainOnly: phaseUsage(run.usageGateway, run.usageEnd, run.ingestedAtGateway, ingestedEvents),
     },
     samples: sampler.samples.map((sample) => ({ ...sample, atMs: sample.atMs - run.start })),
     ...(profile ? { profile } : {}),
@@ -99,7 +104,8 @@ async function postThenDrain(
   stack: LocalStack,
   requests: readonly BatchRequest[],
   readers: CpuReaders,
-  plan: { events: number; concurrency: number; deadline: number; succeededBefore: number },
+  ingested: () => number,
+  plan: { events: number; concurrency: number; deadline: number; ingestedBefore: number },
 ): Promise<Run> {
   const { events, concurrency, deadline } = plan;
   const usageStart = usageMark(readers);
@@ -108,7 +114,7 @@ async function postThenDrain(
   const posted = await postAll(stack, requests, concurrency, deadline);
   const gatewayEnd = performance.now();
   const usageGateway = usageMark(readers);
-  const ingestedAtGateway = stack.workers.ingest.counters().succeeded - plan.succeededBefore;
+  const ingestedAtGateway = ingested() - plan.ingestedBefore;
   log(`posted all in ${fmtMs(gatewayEnd - start)}; ${fmt(ingestedAtGateway)} ingested so far, draining`);
   await stack.drain({ timeoutMs: Math.max(1_000, deadline - Date.now()) });
   const end = performance.now();
@@ -120,6 +126,7 @@ async function postThenDrain(
     usageStart,
     usageGateway,
     usageEnd: usageMark(readers),
+    ingestedBefore: plan.ingestedBefore,
     ingestedAtGateway,
   };
 }

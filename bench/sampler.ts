@@ -3,7 +3,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '#infra/local/stack.ts';
 import type { CpuReaders } from './cpu.ts';
 
-/** The ingest queue over time: its depth, the worker's progress and CPU, every 250 ms. */
+/** The ingest queue over time: its depth, the events ingested, the worker's batches and CPU, every 250 ms. */
 export interface Sample {
   atMs: number;
   queueVisible: number;
@@ -21,7 +21,12 @@ interface Sampler {
 
 const sampleIntervalMs = 250;
 
-export function startSampler(stack: LocalStack, sqs: SQSClient, readers: CpuReaders): Sampler {
+export function startSampler(
+  stack: LocalStack,
+  sqs: SQSClient,
+  readers: CpuReaders,
+  ingested: () => number,
+): Sampler {
   const samples: Sample[] = [];
   let running = true;
   const loop = (async () => {
@@ -39,7 +44,7 @@ export function startSampler(stack: LocalStack, sqs: SQSClient, readers: CpuRead
         atMs,
         queueVisible: depth.visible,
         queueInFlight: depth.inFlight,
-        ingested: counters.succeeded,
+        ingested: ingested(),
         batches: counters.batches,
         nodeCpuMs,
         javaCpuMs: readers.java(),

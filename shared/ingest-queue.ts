@@ -7,11 +7,65 @@ import { type EnqueueOptions, type QueueMessage, queueBody, sendToQueue } from '
  * The ingest queue, seen from the producer. A client is told its events are taken only once SQS has
  * confirmed every one of them; otherwise it gets a 503 and retries the whole request, which is safe
  * because ingest deduplicates on the messageId.
+ *
+ * A message carries as many of a request's events as fit in one SQS message, as `{"events": [...]}`:
+ * a batch of 100 events is one or two messages, not a hundred, which is what lets the consumer take
+ * thousands of events in one invocation and fold each customer's events of a batch in one write.
  */
 
-/** The queue messages that carry the events. */
+/** SQS's limit on one message, body and attributes. */
+const maxMessageBytes = 256 * 1024;
+/** Room left for the message's attributes. */
+const attributeAllowance = 1024;
+const packOpening = '{"events":[';
+const packClosing = ']}';
+
+/**
+ * The queue messages that carry the events, in their order, each as full as SQS allows. A message's
+ * `messageId` attribute is its first event's.
+ */
 export function ingestMessages(events: readonly IngestEvent[]): QueueMessage[] {
-  return events.map((event) => ({ body: queueBody(event), messageId: event.messageId }));
+  const budget = maxMessageBytes - attributeAllowance - packOpening.length - packClosing.length;
+  const messages: QueueMessage[] = [];
+  let bodies: string[] = [];
+  let bytes = 0;
+  let first = '';
+  const close = () => {
+    if (bodies.length > 0) messages.push({ body: packBody(bodies), messageId: first });
+    bodies = [];
+    bytes = 0;
+  };
+  for (const event of events) {
+    const body = queueBody(event);
+    const size = Buffer.byteLength(body) + 1;
+    if (bodies.length > 0 && bytes + size > budget) close();
+    if (bodies.length === 0) first = event.messageId;
+    bodies.push(body);
+    bytes += size;
+  }
+  close();
+  return messages;
+}
+
+function packBody(eventBodies: readonly string[]): string {
+  return `${packOpening}${eventBodies.join(',')}${packClosing}`;
+}
+
+/** The body of a message holding these events (the dead-letter queue gets the ones that failed). */
+export function ingestMessageBody(events: readonly unknown[]): string {
+  return packBody(events.map((event) => queueBody(event)));
+}
+
+/**
+ * The events of a message body, not yet checked. A body that is one bare event, as a message sent by
+ * hand may be, is read as a message of one. Throws a SyntaxError when the body is not JSON.
+ */
+export function ingestMessageEvents(body: string): unknown[] {
+  const parsed: unknown = JSON.parse(body);
+  if (typeof parsed === 'object' && parsed !== null && 'events' in parsed && Array.isArray(parsed.events)) {
+    return parsed.events;
+  }
+  return [parsed];
 }
 
 /** Put events on the ingest queue, all batches in parallel; 503 unless every event is there. */
@@ -21,6 +75,6 @@ export async function enqueueEvents(
 ): Promise<void> {
   const queueUrl = runtimeConfig().RAPPORT_INGEST_QUEUE_URL;
   if (queueUrl === undefined) throw new Error('RAPPORT_INGEST_QUEUE_URL is not set for this function');
-  const total = await sendToQueue(queueUrl, ingestMessages(events), options);
-  if (total > 0) throw new ServiceUnavailableError(`could not queue ${total} events; retry the request`);
+  const unsent = await sendToQueue(queueUrl, ingestMessages(events), options);
+  if (unsent > 0) throw new ServiceUnavailableError('could not queue every event; retry the request');
 }

@@ -86,8 +86,8 @@ export async function linkAnonymousId(
  * The survivor (with the merged profile's members added) and the redirect are written in one
  * transaction, each on the version read. The survivor's state is not recomputed here: its new
  * members are not yet among its folded members, so its next fold replays (see planFold), whether
- * or not this process lives to do it. A survivor with nothing of its own adopts the merged state
- * instead (see adoptedState).
+ * or not this process lives to do it, unless the survivor can start from what is known (see
+ * adoptedState).
  */
 export async function mergeProfiles(
   fromId: string,
@@ -134,16 +134,27 @@ export async function mergeProfiles(
 }
 
 /**
- * A survivor that has no profile and no events of its own (a visitor signing up under a new userId)
- * takes the merged profile's state as it is: the fold does not depend on the id, so this is exactly
- * what a replay would give, and the merged history's lifecycle events are not published again under
- * the new id. Otherwise the survivor's next fold replays the members not folded yet.
+ * What a survivor without a profile of its own starts from, where that is known without a replay:
+ * - Neither side has a profile (a visitor's first events and their sign-up in one batch): nothing of
+ *   either id is folded yet, so the survivor starts empty with both members folded, and the batch folds
+ *   the events it holds on top.
+ * - The merged side has one and the survivor has no events either (a visitor signing up under a new
+ *   userId): the survivor takes the merged state as it is. The fold does not depend on the id, so this
+ *   is what a replay would give, and the merged history's lifecycle events are not published again
+ *   under the new id.
+ *
+ * Events of either id that another batch is storing meanwhile still count: that batch writes on the
+ * version it read, fails on the merge and replays. A batch that died after storing its events delivers
+ * them again, as duplicates, which replay too. In any other case the survivor's next fold replays the
+ * members not folded yet.
  */
 async function adoptedState(
   into: ResolvedProfile,
   from: ResolvedProfile,
 ): Promise<{ state: LiveProfile['state']; foldedMembers: string[] } | undefined> {
-  if (into.profile || !from.profile || (await partitionHasEvents(into.id))) return undefined;
+  if (into.profile) return undefined;
+  if (!from.profile) return { state: emptyState(into.id), foldedMembers: [from.id, into.id].sort() };
+  if (await partitionHasEvents(into.id)) return undefined;
   return {
     state: { ...from.profile.state, customerId: into.id },
     foldedMembers: [...new Set([...from.profile.foldedMembers, into.id])].sort(),

@@ -1,22 +1,30 @@
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
 import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
+import { ingestMessageEvents } from '../ingest-queue.ts';
 import { type ProfileWrite, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
 import { afterFold, applyEvents, type FoldPlan, planFold, type TimelineWrite } from './apply-events.ts';
-import { linkAnonymousId, mergeProfiles, type ResolvedProfile, resolveProfiles } from './identity.ts';
+import { applyLinks, idsOf, primaryId } from './batch-links.ts';
+import { type ResolvedProfile, resolveProfiles } from './identity.ts';
 
 export interface IngestRecord {
   /** The queue's message id, reported back when the record fails. */
   id: string;
+  /** An ingest queue message: the events of a collect request (see ingest-queue.ts). */
   body: string;
 }
 
+/** Why a record, or one of its events, failed. */
 export interface IngestFailure {
+  /** The record's id. */
   id: string;
   reason: string;
+  /** The event that failed; absent when the whole record did (its body is not JSON). */
+  event?: unknown;
 }
 
+/** An event of the batch, with the record it came in. */
 interface ParsedRecord {
   record: IngestRecord;
   event: IngestEvent;
@@ -31,9 +39,11 @@ const groupConcurrency = 8;
 
 /**
  * Ingests a batch from the ingest queue: every event lands once on its customer's timeline and in
- * the customer's engagement state. Returns the records that failed, with why; the rest are done.
+ * the customer's engagement state. Returns the events that failed, with their records and why; the
+ * rest are done. A record with a failed event is retried whole: its other events then come back as
+ * duplicates, which change nothing.
  *
- * 1. Parse each record; a record that is not an ingest event fails alone.
+ * 1. Parse each record's events; an event that is not an ingest event fails alone.
  * 2. Read the profiles of every id in the batch at once, and apply the identity links that are not
  *    made yet (identify, alias, events that carry both ids), so that each event resolves to the
  *    profile it belongs to.
@@ -51,34 +61,19 @@ export async function ingestBatch(
 ): Promise<IngestFailure[]> {
   const failures: IngestFailure[] = [];
   const fail = (items: readonly ParsedRecord[], error: unknown) => {
-    for (const item of items) failures.push({ id: item.record.id, reason: describe(error) });
+    for (const item of items) {
+      failures.push({ id: item.record.id, reason: describe(error), event: item.event });
+    }
   };
   const parsed: ParsedRecord[] = [];
-  for (const record of records) {
-    const result = parseRecord(record);
-    if ('reason' in result) failures.push(result);
-    else parsed.push(result);
-  }
+  for (const record of records) parsed.push(...parseRecord(record, failures));
   if (parsed.length === 0) return failures;
 
   const ids = parsed.flatMap(({ event }) => idsOf(event));
-  let profiles = await resolveProfiles(ids);
-  const linked: ParsedRecord[] = [];
-  const linksDone = new Set<string>();
-  for (const item of parsed) {
-    try {
-      const link = identityLink(item.event, profiles);
-      if (link && !linksDone.has(link.key)) {
-        await link.apply();
-        linksDone.add(link.key);
-      }
-      linked.push(item);
-    } catch (error) {
-      fail([item], error);
-    }
-  }
+  const read = await resolveProfiles(ids);
+  const { linked, changed } = await applyLinks(parsed, read, fail);
   // Read again after merges, and in any case before the timeline: see applyEvents.
-  if (linksDone.size > 0) profiles = await resolveProfiles(ids);
+  const profiles = changed.length > 0 ? new Map([...read, ...(await resolveProfiles(changed))]) : read;
 
   const groups = groupByProfile(linked, profiles);
   const outcomes = await storeGroups(groups, fail);
@@ -186,61 +181,34 @@ function timelineWrites(items: readonly ParsedRecord[], outcomes: Map<string, Pu
   });
 }
 
-function parseRecord(record: IngestRecord): ParsedRecord | IngestFailure {
-  let body: unknown;
+/** The record's events; what is not an ingest event goes to `failures`. */
+function parseRecord(record: IngestRecord, failures: IngestFailure[]): ParsedRecord[] {
+  let events: unknown[];
   try {
-    body = JSON.parse(record.body);
+    events = ingestMessageEvents(record.body);
   } catch {
-    return { id: record.id, reason: 'message body is not JSON' };
+    failures.push({ id: record.id, reason: 'message body is not JSON' });
+    return [];
   }
-  const result = ingestEvent.safeParse(body);
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`,
-    );
-    return { id: record.id, reason: `message body is not an ingest event: ${problems.join('; ')}` };
-  }
-  const { userId, anonymousId } = result.data;
-  if (!userId && !anonymousId) {
-    return {
-      id: record.id,
-      reason: 'message body is not an ingest event: it has neither userId nor anonymousId',
-    };
-  }
-  return { record, event: result.data };
-}
-
-/** The id an event is filed under: the customer's, else the visitor's (parseRecord ensures one). */
-function primaryId(event: IngestEvent): string {
-  return event.userId ?? event.anonymousId ?? '';
-}
-
-function idsOf(event: IngestEvent): string[] {
-  return [event.userId, event.anonymousId, event.previousId].filter((id): id is string => Boolean(id));
-}
-
-/**
- * The identity link an event makes and that is not made yet: alias merges two customers, and an
- * event with both ids links a visitor to a customer.
- */
-function identityLink(
-  event: IngestEvent,
-  profiles: Map<string, ResolvedProfile>,
-): { key: string; apply: () => Promise<string | undefined> } | undefined {
-  const { userId, anonymousId, previousId } = event;
-  const profileOf = (id: string) => profiles.get(id)?.id ?? id;
-  if (event.type === 'alias' && previousId && userId) {
-    if (profileOf(previousId) === profileOf(userId)) return undefined;
-    return { key: `alias:${previousId}:${userId}`, apply: () => mergeProfiles(previousId, userId, profiles) };
-  }
-  if (userId && anonymousId && userId !== anonymousId) {
-    if (profileOf(anonymousId) !== anonymousId || profileOf(userId) === anonymousId) return undefined;
-    return {
-      key: `anon:${anonymousId}:${userId}`,
-      apply: () => linkAnonymousId(anonymousId, userId, profiles),
-    };
-  }
-  return undefined;
+  const parsed: ParsedRecord[] = [];
+  events.forEach((body, index) => {
+    const what = events.length === 1 ? 'message body' : `event ${index} of the message`;
+    const problem = (detail: string) =>
+      failures.push({ id: record.id, reason: `${what} is not an ingest event: ${detail}`, event: body });
+    const result = ingestEvent.safeParse(body);
+    if (!result.success) {
+      problem(
+        result.error.issues
+          .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+          .join('; '),
+      );
+    } else if (!result.data.userId && !result.data.anonymousId) {
+      problem('it has neither userId nor anonymousId');
+    } else {
+      parsed.push({ record, event: result.data });
+    }
+  });
+  return parsed;
 }
 
 function describe(error: unknown): string {

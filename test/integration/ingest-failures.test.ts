@@ -2,6 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '#functions/ingest.ts';
+import { ingestMessageBody, ingestMessageEvents } from '#shared/ingest-queue.ts';
 import { getProfile } from '#shared/store/profiles.ts';
 import { minutesAfterStart, track } from '../unit/engagement/events.ts';
 import { useEmulators } from './support.ts';
@@ -80,5 +81,31 @@ describe('the ingest consumer', () => {
     expect(reason).toContain('timestamp');
     expect(reason).toContain('source');
     expect(dead?.MessageAttributes?.originalMessageId?.StringValue).toBe('poison-2');
+  });
+
+  it('commits the good events of a packed record and dead-letters only its failed one', async () => {
+    const poison = { type: 'track', messageId: 'm-poison', userId: 'pack-c', timestamp: 'yesterday' };
+    const body = ingestMessageBody([order('pack-a'), poison, order('pack-b')]);
+    const response = await handler(sqsEvent(record('pack-1', body, env.maxReceiveCount)));
+    expect(response.batchItemFailures).toEqual([]);
+    for (const customer of ['pack-a', 'pack-b']) {
+      const profile = await getProfile(customer);
+      expect(profile?.kind === 'live' && profile.state.orders.count).toBe(1);
+    }
+    expect(await getProfile('pack-c')).toBeUndefined();
+
+    const received = await env.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: env.ingestDlqUrl,
+        MessageAttributeNames: ['All'],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const [dead] = received.Messages ?? [];
+    expect(ingestMessageEvents(dead?.Body ?? '')).toEqual([poison]);
+    expect(dead?.MessageAttributes?.failureReason?.StringValue).toMatch(
+      /^event 1 of the message is not an ingest event: timestamp: /,
+    );
+    expect(dead?.MessageAttributes?.originalMessageId?.StringValue).toBe('pack-1');
   });
 });

@@ -9,6 +9,7 @@ import { type Catalog, parseCatalog } from '#shared/campaigns/catalog.ts';
 import { readCatalogSource } from '#shared/campaigns/catalog-files.ts';
 import { defaultEngagementSettings } from '#shared/engagement/settings.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
+import { ingestMessageEvents } from '#shared/ingest-queue.ts';
 import { type DeliveryDeps, type DeliveryResult, deliverSend } from '#shared/send/deliver.ts';
 import type { Clock } from '#shared/send/pacing.ts';
 import { type EmulatorEnvironment, testSigningSecret, useEmulators } from '../support.ts';
@@ -275,8 +276,8 @@ export function useCampaignHarness(): CampaignHarness {
       return deliveries;
     },
     async takeIngestEvents() {
-      return (await takeAll(emulators.ingestQueueUrl)).map((message) =>
-        ingestEvent.parse(JSON.parse(message.Body ?? '')),
+      return (await takeAll(emulators.ingestQueueUrl)).flatMap((message) =>
+        ingestMessageEvents(message.Body ?? '').map((event) => ingestEvent.parse(event)),
       );
     },
     async outbox(address) {

@@ -2,6 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient }
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ingestMessageEvents } from '#shared/ingest-queue.ts';
 import { clearKeyCache, describeKey } from '#shared/keys.ts';
 import { testRuntimeEnv, useTestRuntimeEnv } from '../support/runtime-env.ts';
 
@@ -59,12 +60,15 @@ export function acceptAll(input: SendMessageBatchCommandInput) {
   };
 }
 
-/** The message bodies of every SendMessageBatch call so far, parsed. */
+/**
+ * The events queued by every SendMessageBatch call so far, in the order they were sent: each entry's
+ * body is read back as the ingest consumer reads it, so a message packing several events gives them all.
+ */
 export function queuedBodies(sqs: ReturnType<typeof mockAws>['sqs']): Record<string, unknown>[] {
   return sqs
     .commandCalls(SendMessageBatchCommand)
     .flatMap((call) => call.args[0].input.Entries ?? [])
-    .map((entry) => JSON.parse(entry.MessageBody ?? 'null') as Record<string, unknown>);
+    .flatMap((entry) => ingestMessageEvents(entry.MessageBody ?? 'null') as Record<string, unknown>[]);
 }
 
 export interface HttpRequest {

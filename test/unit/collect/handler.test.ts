@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingestEvent } from '#events/ingest-event.ts';
 import { handler } from '#functions/collect.ts';
 import { corsHeaders } from '#shared/http.ts';
+import { ingestMessageEvents } from '#shared/ingest-queue.ts';
 import {
+  acceptAll,
   adminKey,
   basicAuth,
   type HttpRequest,
@@ -210,17 +212,30 @@ describe('auth', () => {
 
 describe('failures', () => {
   it('retries a partial SendMessageBatch failure and answers 200', async () => {
+    // Ten events of 30 KB take two messages, each in a call of its own; the first call fails once.
+    const batch = Array.from({ length: 10 }, (_, i) => ({
+      ...track,
+      messageId: `m${i}`,
+      properties: { notes: 'x'.repeat(30_000) },
+    }));
     aws.sqs
       .on(SendMessageBatchCommand)
-      .resolvesOnce({
-        Successful: [{ Id: '1', MessageId: 'q1', MD5OfMessageBody: '' }],
-        Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }],
-      })
-      .resolves({ Successful: [{ Id: '0', MessageId: 'q0', MD5OfMessageBody: '' }], Failed: [] });
-    const { status, body } = await post({ body: { batch: [track, { ...track, messageId: 'm2' }] } });
+      .resolvesOnce({ Successful: [], Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] })
+      .callsFake(acceptAll);
+    const { status, body } = await post({ body: { batch } });
     expect(status).toBe(200);
-    expect(body.accepted).toBe(2);
-    expect(aws.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+    expect(body.accepted).toBe(10);
+    const calls = aws.sqs
+      .commandCalls(SendMessageBatchCommand)
+      .map((call) => call.args[0].input.Entries ?? []);
+    expect(calls.map((entries) => entries.map((entry) => entry.Id))).toEqual([['0'], ['1'], ['0']]);
+    expect(calls[2]?.[0]?.MessageBody).toBe(calls[0]?.[0]?.MessageBody);
+    const messageIds = (entries: { MessageBody?: string }[] | undefined) =>
+      (entries ?? []).flatMap((entry) =>
+        ingestMessageEvents(entry.MessageBody ?? '').map((event) => ingestEvent.parse(event).messageId),
+      );
+    // The retried message and the one taken at once hold every event, in the request's order.
+    expect([...messageIds(calls[2]), ...messageIds(calls[1])]).toEqual(batch.map((event) => event.messageId));
   });
 
   it('is a 503 without internals when SQS keeps failing', async () => {
@@ -232,7 +247,7 @@ describe('failures', () => {
     });
     const { status, body } = await post({ body: { batch: [track] } });
     expect(status).toBe(503);
-    expect(body).toEqual({ success: false, error: 'could not queue 1 events; retry the request' });
+    expect(body).toEqual({ success: false, error: 'could not queue every event; retry the request' });
   });
 
   it('is a plain 500 for an unexpected error, logged for the operator', async () => {

@@ -26,6 +26,7 @@ import { handler } from '#functions/ingest.ts';
 import { resetRuntimeConfig } from '#shared/config.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
 import { emptyState, foldEvents } from '#shared/engagement/state.ts';
+import { ingestMessageBody } from '#shared/ingest-queue.ts';
 import { minutesAfterStart as at, identify, page } from '../engagement/events.ts';
 import { testRuntimeEnv, useTestRuntime } from '../support/runtime-env.ts';
 import { conditionHolds, transactPuts } from './fake-conditions.ts';
@@ -163,6 +164,39 @@ function warnings(): string[] {
 }
 
 describe('ingest handler: records that cannot be ingested', () => {
+  it('takes every event of a packed record, and retries the record when one of them is bad', async () => {
+    const other = visitOf('u2', 'm-other');
+    const packed = ingestMessageBody([visit, JSON.parse(notAnEvent), other]);
+    const result = await handler(batch(record('q-pack', packed)));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'q-pack' }] });
+    expect(warnings()).toEqual([
+      expect.stringMatching(
+        /^ingest failed for message q-pack \(receive 1\): event 1 of the message is not an ingest event: messageId: /,
+      ),
+    ]);
+    expect(timelineWrites()).toEqual(['c#u1 e#m-visit', 'c#u2 e#m-other']);
+    for (const id of ['u1', 'u2']) expect(items.get(`c#${id} state`)).toMatchObject({ version: 1 });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  it('dead-letters only the failed events of a packed record at the receive limit', async () => {
+    const bad = { ...JSON.parse(notAnEvent), messageId: 'm-bad' };
+    const result = await handler(batch(record('q-pack', ingestMessageBody([visit, bad]), 5)));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sqs).toHaveReceivedCommandExactlyOnceWith(SendMessageCommand, {
+      QueueUrl: dlqUrl,
+      MessageBody: ingestMessageBody([bad]),
+      MessageAttributes: expect.objectContaining({
+        failureReason: {
+          DataType: 'String',
+          StringValue: expect.stringMatching(/^event 1 of the message is not an ingest event: type: /),
+        },
+        originalMessageId: { DataType: 'String', StringValue: 'q-pack' },
+      }),
+    });
+    expect(timelineWrites()).toEqual(['c#u1 e#m-visit']);
+  });
+
   it('reports only the bad records, logs why, and commits the valid ones', async () => {
     const result = await handler(
       batch(
@@ -314,18 +348,20 @@ describe('ingest handler: records that are ingested', () => {
     });
   });
 
-  it('links a visitor to the customer it identifies as, then replays the customer with the visit', async () => {
-    const earlierVisit = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-earlier' });
-    items.set('c#a1 e#m-earlier', { pk: 'c#a1', sk: 'e#m-earlier', atMillis: 0, event: earlierVisit });
+  it('links a visitor to the customer it identifies as in the batch of its first visit, folding both without a replay', async () => {
+    const firstVisit = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-first' });
     const signUp = identify(
       at(1),
       { email: 'ada@shop.example' },
       { anonymousId: 'a1', messageId: 'm-identify' },
     );
-    const result = await handler(batch(record('q-identify', JSON.stringify(signUp))));
+    const result = await handler(
+      batch(record('q-first', JSON.stringify(firstVisit)), record('q-identify', JSON.stringify(signUp))),
+    );
     expect(result).toEqual({ batchItemFailures: [] });
-    // The merge is one transaction: u1 created with a1 among its members (not folded yet), and a1
-    // turned into a redirect, each on condition that it did not exist.
+    // The merge is one transaction: u1 created with a1 among its members, and a1 turned into a
+    // redirect, each on condition that it did not exist. Neither had a profile, so nothing of either
+    // was folded: u1 starts empty with both folded.
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
       TransactItems: [
         {
@@ -335,7 +371,7 @@ describe('ingest handler: records that are ingested', () => {
               sk: 'state',
               version: 1,
               members: ['a1', 'u1'],
-              foldedMembers: [],
+              foldedMembers: ['a1', 'u1'],
               state: emptyState('u1'),
               outbox: { events: [] },
               indexed: [],
@@ -353,15 +389,12 @@ describe('ingest handler: records that are ingested', () => {
     });
     // The profiles are read again after the merge, so the state is written at the version it made.
     expect(profileReads()).toEqual([
-      ['u1', 'a1'],
-      ['u1', 'a1'],
+      ['a1', 'u1'],
+      ['a1', 'u1'],
     ]);
-    // The identify sorts after the empty state's watermark, yet a1 is not folded: the fold replays
-    // both partitions.
-    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pk': 'c#a1', ':prefix': 'e#' },
-    });
-    const state = foldEvents('u1', [earlierVisit, signUp], settings);
+    expect(timelineWrites()).toEqual(['c#a1 e#m-first', 'c#u1 e#m-identify']);
+    expect(dynamo).not.toHaveReceivedCommand(QueryCommand);
+    const state = foldEvents('u1', [firstVisit, signUp], settings);
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutCommand, {
       Item: expect.objectContaining({
         pk: 'c#u1',
@@ -374,6 +407,44 @@ describe('ingest handler: records that are ingested', () => {
     });
     expect(items.get('c#u1 state')).toMatchObject({ version: 2, foldedMembers: ['a1', 'u1'], state });
     expect(items.get('c#a1 state')).toEqual({ pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' });
+  });
+
+  it('links a visitor with a profile to a customer with events of their own, then replays both', async () => {
+    const earlierVisit = page(at(0), {}, { userId: undefined, anonymousId: 'a1', messageId: 'm-earlier' });
+    items.set('c#a1 e#m-earlier', { pk: 'c#a1', sk: 'e#m-earlier', atMillis: 0, event: earlierVisit });
+    storeProfile('a1', {
+      version: 1,
+      members: ['a1'],
+      foldedMembers: ['a1'],
+      state: foldEvents('a1', [earlierVisit], settings),
+    });
+    const otherDevice = page(at(1), {}, { messageId: 'm-other-device' });
+    items.set('c#u1 e#m-other-device', {
+      pk: 'c#u1',
+      sk: 'e#m-other-device',
+      atMillis: 60_000,
+      event: otherDevice,
+    });
+    storeProfile('u1', {
+      version: 1,
+      members: ['u1'],
+      foldedMembers: ['u1'],
+      state: foldEvents('u1', [otherDevice], settings),
+    });
+    const signUp = identify(at(2), {}, { anonymousId: 'a1', messageId: 'm-identify' });
+    const result = await handler(batch(record('q-identify', JSON.stringify(signUp))));
+    expect(result).toEqual({ batchItemFailures: [] });
+    // a1 is among u1's members now, but not folded into u1: the fold replays both partitions.
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
+      ExpressionAttributeValues: { ':pk': 'c#a1', ':prefix': 'e#' },
+    });
+    const state = foldEvents('u1', [earlierVisit, otherDevice, signUp], settings);
+    expect(items.get('c#u1 state')).toMatchObject({
+      version: 3,
+      members: ['a1', 'u1'],
+      foldedMembers: ['a1', 'u1'],
+      state,
+    });
   });
 
   it('finishes the fold of a merge whose process died before folding, with the next event', async () => {

@@ -217,13 +217,13 @@ describe('mergeProfiles', () => {
     expect(stored.get('u2')).toEqual({ version: 3, mergedInto: 'u1' });
   });
 
-  it('creates a survivor that has no profile yet with nothing folded, on condition that neither exists', async () => {
+  it('creates a survivor, empty and with both folded, on condition that neither profile exists', async () => {
     await expect(linkAnonymousId('a1', 'u1')).resolves.toBe('u1');
     expect(transactions).toEqual([['landed']]);
     expect(stored.get('u1')).toEqual({
       version: 1,
       members: ['a1', 'u1'],
-      foldedMembers: [],
+      foldedMembers: ['a1', 'u1'],
       state: emptyState('u1'),
       outbox: emptyOutbox,
       indexed: [],

@@ -1,0 +1,137 @@
+import type { IngestEvent } from '#events/ingest-event.ts';
+import { linkAnonymousId, mergeProfiles, type ResolvedProfile } from './identity.ts';
+
+/**
+ * The identity links of a queue batch: alias merges two customers, and an event that carries both a
+ * userId and an anonymousId links a visitor to a customer.
+ *
+ * Events are tied together when they share an id or a profile. Ties of events with links are made in
+ * the order of their events, so that on a shared device the first customer keeps the visitor, as one
+ * by one; untied links are made at once.
+ */
+export interface LinkedBatch<Item> {
+  /** The items whose links held or that needed none; the others went to `fail`. */
+  linked: Item[];
+  /** The ids whose profiles a link may have changed: read them again before folding. */
+  changed: string[];
+}
+
+const linkConcurrency = 8;
+
+export async function applyLinks<Item extends { event: IngestEvent }>(
+  items: readonly Item[],
+  profiles: ReadonlyMap<string, ResolvedProfile>,
+  fail: (items: readonly Item[], error: unknown) => void,
+): Promise<LinkedBatch<Item>> {
+  const ties = new Ties();
+  for (const { event } of items) {
+    const ids = idsOf(event);
+    ties.tie([...ids, ...ids.map((id) => profiles.get(id)?.id ?? id)]);
+  }
+  const withLinks = new Map<string, { item: Item; link: Link }[]>();
+  const linked = new Set<Item>();
+  for (const item of items) {
+    const link = identityLink(item.event, profiles);
+    if (!link) {
+      linked.add(item);
+      continue;
+    }
+    const group = ties.groupOf(primaryId(item.event));
+    withLinks.set(group, [...(withLinks.get(group) ?? []), { item, link }]);
+  }
+  const queue = [...withLinks.values()];
+  const runNext = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      for (const item of await linkInOrder(next, fail)) linked.add(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(linkConcurrency, queue.length) }, runNext));
+  const changedGroups = new Set(withLinks.keys());
+  const changed = [...new Set(items.flatMap(({ event }) => idsOf(event)))].filter((id) =>
+    changedGroups.has(ties.groupOf(id)),
+  );
+  return { linked: items.filter((item) => linked.has(item)), changed };
+}
+
+/** Makes tied links one after another; a link already made is not made again. */
+async function linkInOrder<Item>(
+  links: readonly { item: Item; link: Link }[],
+  fail: (items: readonly Item[], error: unknown) => void,
+): Promise<Item[]> {
+  const done = new Set<string>();
+  const linked: Item[] = [];
+  for (const { item, link } of links) {
+    try {
+      if (!done.has(link.key)) {
+        await link.apply();
+        done.add(link.key);
+      }
+      linked.push(item);
+    } catch (error) {
+      fail([item], error);
+    }
+  }
+  return linked;
+}
+
+interface Link {
+  key: string;
+  apply: () => Promise<string | undefined>;
+}
+
+/** The link an event makes and that is not made yet, as of the profiles read. */
+function identityLink(event: IngestEvent, profiles: ReadonlyMap<string, ResolvedProfile>): Link | undefined {
+  const { userId, anonymousId, previousId } = event;
+  const profileOf = (id: string) => profiles.get(id)?.id ?? id;
+  if (event.type === 'alias' && previousId && userId) {
+    if (profileOf(previousId) === profileOf(userId)) return undefined;
+    return { key: `alias:${previousId}:${userId}`, apply: () => mergeProfiles(previousId, userId, profiles) };
+  }
+  if (userId && anonymousId && userId !== anonymousId) {
+    if (profileOf(anonymousId) !== anonymousId || profileOf(userId) === anonymousId) return undefined;
+    return {
+      key: `anon:${anonymousId}:${userId}`,
+      apply: () => linkAnonymousId(anonymousId, userId, profiles),
+    };
+  }
+  return undefined;
+}
+
+/** The id an event is filed under: the customer's, else the visitor's. */
+export function primaryId(event: IngestEvent): string {
+  return event.userId ?? event.anonymousId ?? '';
+}
+
+/** Every id an event names. */
+export function idsOf(event: IngestEvent): string[] {
+  return [event.userId, event.anonymousId, event.previousId].filter((id): id is string => Boolean(id));
+}
+
+/** Groups of ids tied together, directly or through others (a disjoint-set forest). */
+class Ties {
+  private readonly parent = new Map<string, string>();
+
+  tie(ids: readonly string[]): void {
+    const [first, ...rest] = ids;
+    if (first === undefined) return;
+    const root = this.groupOf(first);
+    for (const id of rest) {
+      const other = this.groupOf(id);
+      if (other !== root) this.parent.set(other, root);
+    }
+  }
+
+  /** The group's representative id. */
+  groupOf(id: string): string {
+    let root = id;
+    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) {
+      root = up;
+    }
+    // Point the path at the root, so that later lookups are short.
+    for (let at = id, up = this.parent.get(at); up !== undefined && up !== root; up = this.parent.get(at)) {
+      this.parent.set(at, root);
+      at = up;
+    }
+    return root;
+  }
+}
