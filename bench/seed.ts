@@ -41,7 +41,7 @@ export async function seedProfiles(
       await batchPutItems(group.flatMap(storedItems));
       return;
     }
-    const landed = await writeLiveProfiles(group);
+    const { landed } = await writeLiveProfiles(group);
     // A fresh table refuses none; a write the transaction left out goes alone, as ingest does it.
     for (const write of group) if (!landed.has(write)) await writeLiveProfile(write);
   });

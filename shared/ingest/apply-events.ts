@@ -54,24 +54,25 @@ const maxAttempts = 10;
  * 4. Publish the lifecycle events the change caused, then clear them (see publishOutbox), and act
  *    on the campaign triggers of the events (see afterFold).
  *
- * `firstPlan`, when given, is a plan already made from `initial` (the batch tried to write it
- * together with other profiles' and could not).
+ * `first`, when given, is a plan already made from `initial` (the batch tried to write it together
+ * with other profiles' and could not), or 'stale' when that write was refused because the profile
+ * had moved on: the fold then starts again from 1.
  */
 export async function applyEvents(
   initial: ResolvedProfile,
   writes: readonly TimelineWrite[],
   settings: EngagementSettings,
-  firstPlan?: FoldPlan,
+  first?: FoldPlan | 'stale',
   catalog: Catalog = noCampaigns,
 ): Promise<void> {
-  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+  for (let attempt = first === 'stale' ? 1 : 0; attempt < maxAttempts; attempt++) {
     try {
       // After a conflict someone else folded concurrently, maybe another copy of one of these
       // events: only a replay of the timeline is then sure to count each event once.
       if (attempt > 0) await backoff(attempt);
       const plan =
-        attempt === 0
-          ? (firstPlan ?? (await planFold(initial, writes, false, settings, catalog)))
+        attempt === 0 && first !== 'stale'
+          ? (first ?? (await planFold(initial, writes, false, settings, catalog)))
           : await planFold(await resolveProfile(initial.id), writes, true, settings, catalog);
       if (plan.kind === 'write') await writeLiveProfile(plan.write);
       await afterFold(plan, writes, settings, catalog);

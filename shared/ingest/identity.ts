@@ -3,6 +3,7 @@ import {
   getProfile,
   getProfiles,
   type LiveProfile,
+  type Merge,
   type StoredProfile,
   VersionConflictError,
   writeMerge,
@@ -82,12 +83,6 @@ export async function linkAnonymousId(
  * when anything changed. `known` holds profiles the caller has just read; a stale one only costs a
  * retry. With `onlyIfUnlinked`, `fromId` is merged only while it is still a profile of its own:
  * once it belongs to someone, it stays there.
- *
- * The survivor (with the merged profile's members added) and the redirect are written in one
- * transaction, each on the version read. The survivor's state is not recomputed here: its new
- * members are not yet among its folded members, so its next fold replays (see planFold), whether
- * or not this process lives to do it, unless the survivor can start from what is known (see
- * adoptedState).
  */
 export async function mergeProfiles(
   fromId: string,
@@ -96,41 +91,60 @@ export async function mergeProfiles(
   options: { onlyIfUnlinked?: boolean } = {},
 ): Promise<string | undefined> {
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const from = (attempt === 0 && known?.get(fromId)) || (await resolveProfile(fromId));
-    if (options.onlyIfUnlinked && from.id !== fromId) return undefined;
-    const into = (attempt === 0 && known?.get(intoId)) || (await resolveProfile(intoId));
-    if (from.id === into.id) return undefined;
-    const members = [
-      ...new Set([...(into.profile?.members ?? [into.id]), ...(from.profile?.members ?? [from.id])]),
-    ].sort();
-    const pending = {
-      events: [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])],
-    };
-    const adopted = await adoptedState(into, from);
+    const read = attempt === 0 ? known : undefined;
+    const from = read?.get(fromId) ?? (await resolveProfile(fromId));
+    const into = read?.get(intoId) ?? (await resolveProfile(intoId));
+    const merge = await planMerge(fromId, from, into, options);
+    if (!merge) return undefined;
     try {
-      await writeMerge(
-        {
-          id: into.id,
-          members,
-          foldedMembers: adopted?.foldedMembers ?? into.profile?.foldedMembers ?? [],
-          state: adopted?.state ?? into.profile?.state ?? emptyState(into.id),
-          outbox: pending,
-          indexed: into.profile?.indexed ?? [],
-          expectedVersion: into.profile?.version ?? 0,
-        },
-        {
-          id: from.id,
-          mergedInto: into.id,
-          expectedVersion: from.profile?.version ?? 0,
-          indexed: from.profile?.indexed ?? [],
-        },
-      );
+      await writeMerge(merge);
       return into.id;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
     }
   }
   throw new Error(`could not merge profile ${fromId} into ${intoId}: too many concurrent updates`);
+}
+
+/**
+ * The merge of the profile `fromId` resolved to (`from`) into `into`, as read; none when they are
+ * one already, or when `onlyIfUnlinked` and `fromId` belongs to someone. The survivor's state is not
+ * recomputed here: its new members are not yet among its folded members, so its next fold replays
+ * (see planFold), whether or not this process lives to do it, unless the survivor can start from
+ * what is known (see adoptedState).
+ */
+export async function planMerge(
+  fromId: string,
+  from: ResolvedProfile,
+  into: ResolvedProfile,
+  options: { onlyIfUnlinked?: boolean } = {},
+): Promise<Merge | undefined> {
+  if (options.onlyIfUnlinked && from.id !== fromId) return undefined;
+  if (from.id === into.id) return undefined;
+  const members = [
+    ...new Set([...(into.profile?.members ?? [into.id]), ...(from.profile?.members ?? [from.id])]),
+  ].sort();
+  const pending = {
+    events: [...(into.profile?.outbox.events ?? []), ...(from.profile?.outbox.events ?? [])],
+  };
+  const adopted = await adoptedState(into, from);
+  return {
+    survivor: {
+      id: into.id,
+      members,
+      foldedMembers: adopted?.foldedMembers ?? into.profile?.foldedMembers ?? [],
+      state: adopted?.state ?? into.profile?.state ?? emptyState(into.id),
+      outbox: pending,
+      indexed: into.profile?.indexed ?? [],
+      expectedVersion: into.profile?.version ?? 0,
+    },
+    merged: {
+      id: from.id,
+      mergedInto: into.id,
+      expectedVersion: from.profile?.version ?? 0,
+      indexed: from.profile?.indexed ?? [],
+    },
+  };
 }
 
 /**

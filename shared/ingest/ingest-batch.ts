@@ -1,8 +1,9 @@
 import { type IngestEvent, ingestEvent } from '#events/ingest-event.ts';
 import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
+import { inParallel } from '../in-parallel.ts';
 import { ingestMessageEvents } from '../ingest-queue.ts';
-import { type ProfileWrite, writeLiveProfiles } from '../store/profiles.ts';
+import { type ProfileWrites, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
 import { afterFold, applyEvents, type FoldPlan, planFold, type TimelineWrite } from './apply-events.ts';
 import { applyLinks, idsOf, primaryId } from './batch-links.ts';
@@ -88,13 +89,16 @@ export async function ingestBatch(
   );
   const writes = planned.flatMap(({ plan }) => (plan.kind === 'write' ? [plan.write] : []));
   // Whatever does not land together (a conflict, a throttle) is written one by one below.
-  const landed = await writeLiveProfiles(writes).catch(() => new Set<ProfileWrite>());
-  await inParallel(planned, async ({ group, plan }) => {
+  const written = await writeLiveProfiles(writes).catch(
+    (): ProfileWrites => ({ landed: new Set(), stale: new Set() }),
+  );
+  await inParallel(planned, groupConcurrency, async ({ group, plan }) => {
     try {
-      if (plan.kind === 'write' && landed.has(plan.write)) {
+      if (plan.kind === 'write' && written.landed.has(plan.write)) {
         await afterFold(plan, group.writes, settings, catalog);
       } else {
-        await applyEvents(group.profile, group.writes, settings, plan, catalog);
+        const first = plan.kind === 'write' && written.stale.has(plan.write) ? 'stale' : plan;
+        await applyEvents(group.profile, group.writes, settings, first, catalog);
       }
     } catch (error) {
       fail(group.items, error);
@@ -109,7 +113,7 @@ async function planGroups<Group extends ProfileGroup>(
   fail: (items: readonly ParsedRecord[], error: unknown) => void,
 ): Promise<{ group: Group; plan: FoldPlan }[]> {
   const planned: { group: Group; plan: FoldPlan }[] = [];
-  await inParallel(groups, async (group) => {
+  await inParallel(groups, groupConcurrency, async (group) => {
     try {
       planned.push({ group, plan: await plan(group) });
     } catch (error) {
@@ -117,15 +121,6 @@ async function planGroups<Group extends ProfileGroup>(
     }
   });
   return planned;
-}
-
-/** Runs `work` over the items, a few at a time. */
-async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const runNext = async (): Promise<void> => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(groupConcurrency, queue.length) }, runNext));
 }
 
 function groupByProfile(

@@ -1,15 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-  TransactionConflictException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LifecycleEvent } from '#events/lifecycle.ts';
 import type { IndexItem } from '../audience/indexes.ts';
 import { dynamoClient } from '../clients/dynamodb.ts';
@@ -18,6 +8,7 @@ import type { EngagementState } from '../engagement/state.ts';
 import { batchGetItems } from './batch.ts';
 import { recordCapacity } from './capacity.ts';
 import { customerPartition, stateSortKey } from './table.ts';
+import { type TransactItem, transactWrites } from './transactions.ts';
 
 /**
  * Customer profiles. A live profile holds the engagement state and the ids whose partitions make up
@@ -157,66 +148,37 @@ export interface IndexChanges {
   deletes: IndexKey[];
 }
 
-const transactionLimit = 25;
-const transactionRounds = 3;
-
-/**
- * Writes many profiles, each on its own version condition, in transactions of up to 25. A
- * transaction is all or nothing: when one profile in it is stale, the others are tried again
- * without it. The result says which writes landed; the caller writes the rest one by one. A lone
- * profile is left to a plain conditional put, at half the price of a transaction.
- */
-export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promise<Set<ProfileWrite>> {
-  const landed = new Set<ProfileWrite>();
-  await Promise.all(
-    transactionChunks(writes).map(async (chunk) => {
-      let pending = chunk;
-      for (
-        let round = 0;
-        round < transactionRounds && (pending.length > 1 || hasIndexChanges(pending));
-        round++
-      ) {
-        const refused = await transactWrite(pending);
-        if (refused.size === 0) {
-          for (const write of pending) landed.add(write);
-          return;
-        }
-        pending = pending.filter((_, index) => !refused.has(index));
-      }
-    }),
-  );
-  return landed;
+/** What became of a write that went out with others. */
+export interface ProfileWrites {
+  landed: Set<ProfileWrite>;
+  /** Refused because the profile is not at the version the write expected: its plan is out of date. */
+  stale: Set<ProfileWrite>;
 }
 
-/** Writes grouped so that no transaction holds more than 25 items, index items included. */
-function transactionChunks(writes: readonly ProfileWrite[]): ProfileWrite[][] {
-  const chunks: ProfileWrite[][] = [];
-  let current: ProfileWrite[] = [];
-  let size = 0;
-  for (const write of writes) {
-    const items = itemCount(write);
-    if (current.length > 0 && size + items > transactionLimit) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(write);
-    size += items;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+/**
+ * Writes many profiles, each on its own version condition, in shared transactions (see
+ * transactions.ts). The result says which writes landed and which were found stale; the caller
+ * writes the rest one by one. A lone profile is left to a plain conditional put, at half the price of
+ * a transaction.
+ */
+export async function writeLiveProfiles(writes: readonly ProfileWrite[]): Promise<ProfileWrites> {
+  const { landed, refused } = await transactWrites(
+    writes,
+    transactItems,
+    (pending) => pending.length > 1 || pending.some((write) => itemCount(write) > 1),
+  );
+  const stale = [...refused].flatMap(([write, reason]) =>
+    reason === 'ConditionalCheckFailed' ? [write] : [],
+  );
+  return { landed, stale: new Set(stale) };
 }
 
 function itemCount(write: ProfileWrite): number {
   return 1 + (write.indexChanges?.puts.length ?? 0) + (write.indexChanges?.deletes.length ?? 0);
 }
 
-function hasIndexChanges(writes: readonly ProfileWrite[]): boolean {
-  return writes.some((write) => itemCount(write) > 1);
-}
-
 /** The transaction items of a write: its state, conditionally, and its index changes. */
-function transactItems(write: ProfileWrite) {
+function transactItems(write: ProfileWrite): TransactItem[] {
   const table = runtimeConfig().RAPPORT_TABLE;
   return [
     { Put: conditionalPutInput(write.id, profileAttributes(write), write.expectedVersion) },
@@ -227,32 +189,6 @@ function transactItems(write: ProfileWrite) {
       Delete: { TableName: table, Key: { pk: key.pk, sk: key.sk } },
     })),
   ];
-}
-
-/** The indexes of the writes that made a transaction fail; all of them when DynamoDB does not say. */
-async function transactWrite(writes: readonly ProfileWrite[]): Promise<Set<number>> {
-  const owners = writes.flatMap((write, index) => transactItems(write).map(() => index));
-  try {
-    const result = await dynamoClient().send(
-      new TransactWriteCommand({
-        TransactItems: writes.flatMap(transactItems),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    recordCapacity('write', result.ConsumedCapacity);
-    return new Set();
-  } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons) {
-      const refused = error.CancellationReasons.flatMap((reason, index) =>
-        reason.Code && reason.Code !== 'None' ? [owners[index] ?? 0] : [],
-      );
-      if (refused.length > 0) return new Set(refused);
-    }
-    if (error instanceof TransactionCanceledException || error instanceof TransactionConflictException) {
-      return new Set(writes.map((_, index) => index));
-    }
-    throw error;
-  }
 }
 
 function profileAttributes(write: ProfileWrite) {
@@ -273,7 +209,7 @@ function profileAttributes(write: ProfileWrite) {
 export async function writeLiveProfile(write: ProfileWrite): Promise<number> {
   if (itemCount(write) === 1) {
     await conditionalPut(write.id, profileAttributes(write), write.expectedVersion);
-  } else if ((await transactWrite([write])).size > 0) {
+  } else if (!(await transactWrites([write], transactItems)).landed.has(write)) {
     throw new VersionConflictError(write.id);
   }
   return write.expectedVersion + 1;
@@ -299,40 +235,42 @@ export async function clearOutbox(id: string, version: number): Promise<void> {
 }
 
 /**
- * A merge in one transaction (so a merged profile holds at most 22 index items): the survivor, with the merged profile's members added, and the merged
- * profile turned into a redirect to it. Each on the version it was read at, so that a merge never
- * acts on a profile that changed meanwhile (merged elsewhere, or merged the other way round).
+ * A merge: the survivor, with the merged profile's members added, and the merged profile turned into
+ * a redirect to it. Both are written in one transaction, each on the version it was read at, so that
+ * a merge never acts on a profile that changed meanwhile (merged elsewhere, or merged the other way
+ * round).
  */
-export async function writeMerge(
-  survivor: ProfileWrite,
-  merged: { id: string; mergedInto: string; expectedVersion: number; indexed: readonly IndexKey[] },
-): Promise<void> {
-  const table = runtimeConfig().RAPPORT_TABLE;
-  try {
-    const result = await dynamoClient().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: conditionalPutInput(survivor.id, profileAttributes(survivor), survivor.expectedVersion) },
-          {
-            Put: conditionalPutInput(
-              merged.id,
-              { version: merged.expectedVersion + 1, mergedInto: merged.mergedInto },
-              merged.expectedVersion,
-            ),
-          },
-          // A redirect is in no audience: the survivor's next fold indexes the merged state.
-          ...merged.indexed.map((key) => ({ Delete: { TableName: table, Key: { pk: key.pk, sk: key.sk } } })),
-        ],
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    recordCapacity('write', result.ConsumedCapacity);
-  } catch (error) {
-    if (error instanceof TransactionCanceledException || error instanceof TransactionConflictException) {
-      throw new VersionConflictError(survivor.id);
-    }
-    throw error;
+export interface Merge {
+  survivor: ProfileWrite;
+  merged: { id: string; mergedInto: string; expectedVersion: number; indexed: readonly IndexKey[] };
+}
+
+export async function writeMerge(merge: Merge): Promise<void> {
+  if (!(await transactWrites([merge], mergeItems)).landed.has(merge)) {
+    throw new VersionConflictError(merge.survivor.id);
   }
+}
+
+/** Many merges of distinct profiles in shared transactions; the set of those that landed. */
+export async function writeMerges(merges: readonly Merge[]): Promise<Set<Merge>> {
+  return (await transactWrites(merges, mergeItems)).landed;
+}
+
+function mergeItems({ survivor, merged }: Merge): TransactItem[] {
+  const table = runtimeConfig().RAPPORT_TABLE;
+  return [
+    { Put: conditionalPutInput(survivor.id, profileAttributes(survivor), survivor.expectedVersion) },
+    {
+      Put: conditionalPutInput(
+        merged.id,
+        { version: merged.expectedVersion + 1, mergedInto: merged.mergedInto },
+        merged.expectedVersion,
+      ),
+    },
+    // A redirect is in no audience (so a merged profile holds at most 22 index items): the
+    // survivor's next fold indexes the merged state.
+    ...merged.indexed.map((key) => ({ Delete: { TableName: table, Key: { pk: key.pk, sk: key.sk } } })),
+  ];
 }
 
 async function conditionalPut(id: string, attributes: Record<string, unknown>, expectedVersion: number) {

@@ -79,7 +79,8 @@ describe('applyLinks', () => {
     expect(failed).toEqual([]);
     expect(mergedInto('a1')).toBe('u1');
     expect(mergedInto('a2')).toBe('u2');
-    expect(merges).toHaveLength(2);
+    // Both merges go in one transaction.
+    expect(merges).toEqual([['u1', 'a1', 'u2', 'a2']]);
     expect(changed.sort()).toEqual(['a1', 'a2', 'u1', 'u2']);
   });
 
@@ -113,6 +114,27 @@ describe('applyLinks', () => {
     expect(mergedInto('u5')).toBe('u6');
     // a5 names u5's profile, which the alias merged: it is read again; u7 is not.
     expect(changed.sort()).toEqual(['a5', 'u5', 'u6']);
+  });
+
+  it('makes a link whose shared write was refused again from fresh reads', async () => {
+    const batch = [signUp('u1', 'a1')];
+    const profiles = await resolveProfiles(['u1', 'a1']);
+    // a1 gets a profile of its own after the batch read it.
+    items.set('c#a1 state', {
+      pk: 'c#a1',
+      sk: 'state',
+      version: 1,
+      members: ['a1'],
+      foldedMembers: ['a1'],
+      indexed: [],
+    });
+    const failed: unknown[] = [];
+    const { linked } = await applyLinks(batch, profiles, (items) => failed.push(...items));
+    expect(failed).toEqual([]);
+    expect(linked).toEqual(batch);
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 2);
+    expect(merges).toEqual([['u1', 'a1']]);
+    expect(items.get('c#a1 state')).toMatchObject({ version: 2, mergedInto: 'u1' });
   });
 
   it('fails only the events whose link could not be made', async () => {

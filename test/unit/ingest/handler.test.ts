@@ -329,6 +329,56 @@ describe('ingest handler: records that are ingested', () => {
     }
   });
 
+  it('refolds a customer whose profile moved on meanwhile from a fresh read, without sending its stale write', async () => {
+    // u2 folded one visit; while this batch folds, another worker folds a second one and bumps u2.
+    const earlier = visitOf('u2', 'm-u2-earlier');
+    const meanwhile = page(at(2), {}, { userId: 'u2', messageId: 'm-u2-meanwhile' });
+    items.set('c#u2 e#m-u2-earlier', { pk: 'c#u2', sk: 'e#m-u2-earlier', atMillis: 0, event: earlier });
+    storeProfile('u2', {
+      version: 1,
+      members: ['u2'],
+      foldedMembers: ['u2'],
+      state: foldEvents('u2', [earlier], settings),
+    });
+    const apply = (input: TransactWriteCommandInput) =>
+      transactPuts(input, {
+        get: (item) => items.get(keyOf(item)),
+        set: (item) => items.set(keyOf(item), item),
+      });
+    dynamo.on(TransactWriteCommand).callsFakeOnce((input: TransactWriteCommandInput) => {
+      items.set('c#u2 e#m-u2-meanwhile', {
+        pk: 'c#u2',
+        sk: 'e#m-u2-meanwhile',
+        atMillis: 120_000,
+        event: meanwhile,
+      });
+      storeProfile('u2', {
+        version: 2,
+        members: ['u2'],
+        foldedMembers: ['u2'],
+        state: foldEvents('u2', [earlier, meanwhile], settings),
+      });
+      return apply(input);
+    });
+    const latest = page(at(5), {}, { userId: 'u2', messageId: 'm-u2-latest' });
+    const result = await handler(
+      batch(record('q-u1', JSON.stringify(visit)), record('q-u2', JSON.stringify(latest))),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    // The transaction is refused for u2 alone; u1, left alone, goes as a plain conditional put.
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(dynamo).not.toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'c#u2' }),
+      ExpressionAttributeValues: { ':expected': 1 },
+    });
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'c#u2', sk: 'state' } });
+    expect(items.get('c#u2 state')).toMatchObject({
+      version: 3,
+      state: foldEvents('u2', [earlier, meanwhile, latest], settings),
+    });
+    expect(items.get('c#u1 state')).toMatchObject({ version: 1 });
+  });
+
   it('files a merged visitor’s event under the visitor’s id and folds it into the customer it joined', async () => {
     storeProfile('a1', { version: 2, mergedInto: 'u1' });
     storeProfile('u1', {

@@ -94,7 +94,7 @@ describe('writeMerge', () => {
 
   it('writes the survivor and the redirect in one transaction, each on the version it read', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
-    await writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] });
+    await writeMerge({ survivor, merged: { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] } });
     expect(dynamo).toHaveReceivedCommandExactlyOnceWith(TransactWriteCommand, {
       TransactItems: [
         {
@@ -129,10 +129,10 @@ describe('writeMerge', () => {
 
   it('requires profiles read as absent to be absent still', async () => {
     dynamo.on(TransactWriteCommand).resolves({});
-    await writeMerge(
-      { ...survivor, members: ['a1', 'u1'], foldedMembers: [], expectedVersion: 0 },
-      { id: 'a1', mergedInto: 'u1', expectedVersion: 0, indexed: [] },
-    );
+    await writeMerge({
+      survivor: { ...survivor, members: ['a1', 'u1'], foldedMembers: [], expectedVersion: 0 },
+      merged: { id: 'a1', mergedInto: 'u1', expectedVersion: 0, indexed: [] },
+    });
     const items = dynamo.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items.map((item) => item.Put?.ConditionExpression)).toEqual([
       'attribute_not_exists(pk)',
@@ -150,7 +150,10 @@ describe('writeMerge', () => {
     ];
     for (const failure of failures) {
       dynamo.on(TransactWriteCommand).rejects(failure);
-      const attempt = writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] });
+      const attempt = writeMerge({
+        survivor,
+        merged: { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] },
+      });
       await expect(attempt).rejects.toBeInstanceOf(VersionConflictError);
       await expect(attempt).rejects.toThrow('profile u1 changed while it was being updated');
     }
@@ -164,7 +167,7 @@ describe('writeMerge', () => {
     });
     dynamo.on(TransactWriteCommand).rejects(throttled);
     await expect(
-      writeMerge(survivor, { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] }),
+      writeMerge({ survivor, merged: { id: 'a1', mergedInto: 'u1', expectedVersion: 2, indexed: [] } }),
     ).rejects.toBe(throttled);
   });
 });
