@@ -44,11 +44,11 @@ export class Instruments {
     const name = `${basename(entry, '.ts')} handler`;
     const isIngest = basename(entry, '.ts') === 'ingest';
     return async (...args: unknown[]): Promise<unknown> => {
-      if (isIngest) this.ingestBatches.observe(args[0]);
+      const records = isIngest ? this.ingestBatches.observe(args[0]) : [];
       const start = performance.now();
       try {
         const result = await call(...args);
-        if (isIngest) this.ingestBatches.settled(args[0], result);
+        this.ingestBatches.settled(records, result);
         return result;
       } finally {
         this.handlers.record(name, performance.now() - start);
@@ -105,28 +105,26 @@ class QueueBatchShape {
   private ids = 0;
   ingested = 0;
 
-  observe(event: unknown): void {
+  /** Notes an invocation's batch; returns its records, each with its id and how many events it carries. */
+  observe(event: unknown): { id: unknown; events: number }[] {
     const records = recordsOf(event);
     const ids = new Set<string>();
     for (const record of records) {
-      for (const body of record.events) {
-        const id = body?.userId ?? body?.anonymousId;
-        if (typeof id === 'string') ids.add(id);
-      }
-      this.events += record.events.length;
+      for (const id of record.customerIds) ids.add(id);
+      this.events += record.events;
     }
     this.invocations++;
     this.ids += ids.size;
+    return records;
   }
 
-  settled(event: unknown, result: unknown): void {
+  /** Counts the events of the records the invocation did not report failed. */
+  settled(records: readonly { id: unknown; events: number }[], result: unknown): void {
     const failures = parseObject(result)?.batchItemFailures;
     const failed = new Set(
       (Array.isArray(failures) ? failures : []).map((failure) => parseObject(failure)?.itemIdentifier),
     );
-    for (const record of recordsOf(event)) {
-      if (!failed.has(record.id)) this.ingested += record.events.length;
-    }
+    for (const record of records) if (!failed.has(record.id)) this.ingested += record.events;
   }
 
   clear(): void {
@@ -146,8 +144,8 @@ class QueueBatchShape {
   }
 }
 
-/** The records of an SQS event, each with its id and the events its body carries. */
-function recordsOf(event: unknown): { id: unknown; events: (Record<string, unknown> | undefined)[] }[] {
+/** The records of an SQS event, each with its id, how many events its body carries and their customer ids. */
+function recordsOf(event: unknown): { id: unknown; events: number; customerIds: string[] }[] {
   const records = parseObject(event)?.Records;
   if (!Array.isArray(records)) return [];
   return records.map((value) => {
@@ -158,7 +156,12 @@ function recordsOf(event: unknown): { id: unknown; events: (Record<string, unkno
     } catch {
       // Not JSON: no events.
     }
-    return { id: record?.messageId, events: events.map((body) => parseObject(body)) };
+    const customerIds = events.flatMap((body) => {
+      const fields = parseObject(body);
+      const id = fields?.userId ?? fields?.anonymousId;
+      return typeof id === 'string' ? [id] : [];
+    });
+    return { id: record?.messageId, events: events.length, customerIds };
   });
 }
 
