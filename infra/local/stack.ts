@@ -46,6 +46,11 @@ export interface LocalStackOptions {
   catalogRoot?: string;
   /** A handler entry file (as named in infra/routes.ts) to its `handler`; tests pass fakes. */
   loadHandler?: (entry: string) => Promise<unknown>;
+  /**
+   * Ingest batches run at once; default 1. A batch folds its customers in parallel already, and
+   * batches side by side on the one DynamoDB Local mostly meet on the same customers, where all but
+   * one must read and fold again.
+   */
   workerConcurrency?: number;
   /** Seconds before a failed ingest record is delivered again; default 1. */
   retryDelaySeconds?: number;
@@ -224,7 +229,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       handler: ingestHandler,
       functionName: 'ingest',
       region,
-      concurrency: options.workerConcurrency ?? 4,
+      concurrency: options.workerConcurrency ?? 1,
       batchSize: ingestBatchSize,
       retryDelaySeconds: options.retryDelaySeconds ?? 1,
       logError,
