@@ -36,8 +36,6 @@ interface TableWrite {
 }
 
 export const ceilingBatchSize = 25;
-const warmUpItems = 2_500;
-
 /**
  * The items ingest stores on the timeline (shared/store/timeline.ts), with the fields collect adds to
  * each event, so that the ceiling writes items of the same sizes.
@@ -49,16 +47,6 @@ export function timelineItems(data: SyntheticData): TimelineItem[] {
     at: millis,
     event: { ...event, receivedAt: '2026-11-22T17:05:09.123Z', source: 'local' },
   }));
-}
-
-/** Writes the first items to a throw-away table, so that ingest does not pay for the JVM's JIT alone. */
-export async function warmUp(
-  dynamo: DynamoDBDocumentClient,
-  items: readonly TimelineItem[],
-  concurrency: number,
-): Promise<void> {
-  log(`warming DynamoDB Local up with ${fmt(Math.min(warmUpItems, items.length))} items`);
-  await writeToFreshTable(dynamo, `bench-warmup-${process.pid}`, items.slice(0, warmUpItems), concurrency);
 }
 
 export async function measureCeiling(

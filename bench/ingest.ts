@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type LocalStack, startLocalStack } from '#infra/local/stack.ts';
-import { measureCeiling, timelineItems, warmUp } from './ceiling.ts';
+import { measureCeiling, timelineItems } from './ceiling.ts';
 import { cpuReaders } from './cpu.ts';
 import { fmt, fmtMs, log } from './format.ts';
 import { Instruments } from './instrument.ts';
@@ -16,6 +16,7 @@ import { printReport } from './print.ts';
 import { buildReport, type IngestBenchReport, writeReport } from './report.ts';
 import { generateTraffic } from './synthetic.ts';
 import { checkNothingLost, readBackCustomers } from './verify.ts';
+import { warmUp } from './warm-up.ts';
 
 /**
  * The ingest benchmark: synthetic shop traffic posted through the local gateway, measured at the
