@@ -20,6 +20,7 @@ import { lifecycleTransitions } from '../engagement/transitions.ts';
 import {
   clearOutbox,
   type Outbox,
+  type OutboxClear,
   type ProfileWrite,
   VersionConflictError,
   writeLiveProfile,
@@ -51,8 +52,8 @@ const maxAttempts = 10;
  *    conditional write below fail.
  * 2. Plan the fold (see planFold).
  * 3. Write the state conditionally on the version read; on a conflict start again from 1.
- * 4. Publish the lifecycle events the change caused, then clear them (see publishOutbox), and act
- *    on the campaign triggers of the events (see afterFold).
+ * 4. Publish the lifecycle events the change caused, then clear them, and act on the campaign
+ *    triggers of the events (see afterFold).
  *
  * `first`, when given, is a plan already made from `initial` (the batch tried to write it together
  * with other profiles' and could not), or 'stale' when that write was refused because the profile
@@ -75,7 +76,8 @@ export async function applyEvents(
           ? (first ?? (await planFold(initial, writes, false, settings, catalog)))
           : await planFold(await resolveProfile(initial.id), writes, true, settings, catalog);
       if (plan.kind === 'write') await writeLiveProfile(plan.write);
-      await afterFold(plan, writes, settings, catalog);
+      const clear = await afterFold(plan, writes, settings, catalog);
+      if (clear) await clearOutbox(clear);
       return;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -212,6 +214,9 @@ function transitionId(event: LifecycleEvent): string {
  * What follows a fold, once its plan is written: the lifecycle events of the outbox are published,
  * and the campaigns the events trigger for a customer in their audience are acted on (sends queued,
  * timers armed). A campaign's audience is checked here, as of each event, and again when it sends.
+ * Returns the outbox to clear now that it is published, if there was one; the caller clears it (a
+ * batch clears all of its customers' together). Events left over by a writer that died before
+ * clearing are published by the next one to touch the profile: at least once, under ids that repeat.
  *
  * Triggers need no outbox: they follow from the events and the state they made, not from the state
  * before them. Should this process die before acting on them, the queue delivers the batch again, its
@@ -223,7 +228,7 @@ export async function afterFold(
   writes: readonly TimelineWrite[],
   settings: EngagementSettings,
   catalog: Catalog,
-): Promise<void> {
+): Promise<OutboxClear | undefined> {
   const { id, outbox, version, state } =
     plan.kind === 'write'
       ? { ...plan.write, outbox: plan.write.outbox, version: plan.write.expectedVersion + 1 }
@@ -234,16 +239,10 @@ export async function afterFold(
     writes.map((write) => write.event),
     (campaign, at) => matchesAudience(campaign.audience, state, at, settings),
   );
-  await Promise.all([publishOutbox(id, outbox, version), dispatchTriggers(triggers)]);
-}
-
-/**
- * Publishes the lifecycle events written with a state, then clears them. Events left over by a
- * writer that died before publishing are published by the next one to touch the profile: at least
- * once, under ids that repeat.
- */
-async function publishOutbox(id: string, outbox: Outbox, version: number): Promise<void> {
-  if (outbox.events.length === 0) return;
-  await publishLifecycleEvents(outbox.events);
-  await clearOutbox(id, version);
+  const publishing = outbox.events.length > 0;
+  await Promise.all([
+    publishing ? publishLifecycleEvents(outbox.events) : undefined,
+    dispatchTriggers(triggers),
+  ]);
+  return publishing ? { id, version } : undefined;
 }

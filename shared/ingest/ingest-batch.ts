@@ -3,7 +3,7 @@ import { type Catalog, noCampaigns } from '../campaigns/catalog.ts';
 import type { EngagementSettings } from '../engagement/settings.ts';
 import { inParallel } from '../in-parallel.ts';
 import { ingestMessageEvents } from '../ingest-queue.ts';
-import { type ProfileWrites, writeLiveProfiles } from '../store/profiles.ts';
+import { clearOutboxes, type OutboxClear, type ProfileWrites, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
 import { afterFold, applyEvents, type FoldPlan, planFold, type TimelineWrite } from './apply-events.ts';
 import { applyLinks, idsOf, primaryId } from './batch-links.ts';
@@ -53,7 +53,8 @@ const groupConcurrency = 8;
  * 4. Per profile, plan the fold of its events into its state; write the new states together, on
  *    each one's version condition. A profile whose write does not land (it changed meanwhile) is
  *    folded again on its own (see applyEvents). A profile that fails fails only its own records.
- * 5. Publish the lifecycle events the changes caused, and act on the campaigns the events trigger.
+ * 5. Publish the lifecycle events the changes caused, and act on the campaigns the events trigger;
+ *    then clear the published outboxes together.
  */
 export async function ingestBatch(
   records: readonly IngestRecord[],
@@ -92,10 +93,12 @@ export async function ingestBatch(
   const written = await writeLiveProfiles(writes).catch(
     (): ProfileWrites => ({ landed: new Set(), stale: new Set() }),
   );
+  const clears: OutboxClear[] = [];
   await inParallel(planned, groupConcurrency, async ({ group, plan }) => {
     try {
       if (plan.kind === 'write' && written.landed.has(plan.write)) {
-        await afterFold(plan, group.writes, settings, catalog);
+        const clear = await afterFold(plan, group.writes, settings, catalog);
+        if (clear) clears.push(clear);
       } else {
         const first = plan.kind === 'write' && written.stale.has(plan.write) ? 'stale' : plan;
         await applyEvents(group.profile, group.writes, settings, first, catalog);
@@ -104,6 +107,13 @@ export async function ingestBatch(
       fail(group.items, error);
     }
   });
+  // An outbox left uncleared costs only a second publication, by the customer's next writer.
+  await clearOutboxes(clears).catch((error) =>
+    console.warn(
+      `ingest: ${clears.length} published outboxes not cleared; they will be published again`,
+      error,
+    ),
+  );
   return failures;
 }
 

@@ -215,23 +215,38 @@ export async function writeLiveProfile(write: ProfileWrite): Promise<number> {
   return write.expectedVersion + 1;
 }
 
+/** A published outbox to clear, on the version that was written with it. */
+export interface OutboxClear {
+  id: string;
+  version: number;
+}
+
 /** Clears a published outbox, unless the profile has changed since (its writer then owns the outbox). */
-export async function clearOutbox(id: string, version: number): Promise<void> {
+export async function clearOutbox({ id, version }: OutboxClear): Promise<void> {
   try {
     const result = await dynamoClient().send(
-      new UpdateCommand({
-        TableName: runtimeConfig().RAPPORT_TABLE,
-        Key: { pk: customerPartition(id), sk: stateSortKey },
-        UpdateExpression: 'SET outbox = :empty',
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: { ':empty': emptyOutbox, ':version': version },
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+      new UpdateCommand({ ...clearUpdate({ id, version }), ReturnConsumedCapacity: 'TOTAL' }),
     );
     recordCapacity('write', result.ConsumedCapacity);
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+}
+
+/** Clears many outboxes in shared transactions; one whose profile changed since is left to its writer. */
+export async function clearOutboxes(clears: readonly OutboxClear[]): Promise<void> {
+  if (clears.length === 1 && clears[0]) return clearOutbox(clears[0]);
+  await transactWrites(clears, (clear) => [{ Update: clearUpdate(clear) }]);
+}
+
+function clearUpdate({ id, version }: OutboxClear) {
+  return {
+    TableName: runtimeConfig().RAPPORT_TABLE,
+    Key: { pk: customerPartition(id), sk: stateSortKey },
+    UpdateExpression: 'SET outbox = :empty',
+    ConditionExpression: 'version = :version',
+    ExpressionAttributeValues: { ':empty': emptyOutbox, ':version': version },
+  };
 }
 
 /**

@@ -317,6 +317,29 @@ describe('identify links a visitor to a customer', () => {
   });
 });
 
+describe('lifecycle events of a batch', () => {
+  it("are published, and every customer's outbox is cleared after", async () => {
+    const order = (userId: string) =>
+      track(
+        'Order Completed',
+        minutesAfterStart(1),
+        { order_id: `${userId}-1`, revenue: 20, currency: 'USD' },
+        { userId },
+      );
+    await ingest([order('first-1'), order('first-2'), order('first-3')]);
+    await env.bus.settled();
+    for (const customerId of ['first-1', 'first-2', 'first-3']) {
+      const types = env.bus
+        .events()
+        .filter((event) => (event.detail as { customerId?: string }).customerId === customerId)
+        .map((event) => event['detail-type']);
+      expect(types).toContain('First Order Placed');
+      const profile = await resolveProfile(customerId);
+      expect(profile.profile?.outbox.events).toEqual([]);
+    }
+  });
+});
+
 describe('a visitor signing up under a new userId', () => {
   it("becomes the customer with the visitor's state as it is, and its lifecycle events are not published again", async () => {
     const visitor = 'anon-adopted';

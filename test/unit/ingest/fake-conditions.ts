@@ -21,6 +21,8 @@ export function conditionHolds(input: ConditionalInput, old: Record<string, unkn
       return old === undefined;
     case 'version = :expected':
       return old !== undefined && old.version === values[':expected'];
+    case 'version = :version':
+      return old !== undefined && old.version === values[':version'];
     case 'atMillis > :at':
       return old !== undefined && Number(old.atMillis) > Number(values[':at']);
     default:
@@ -39,9 +41,9 @@ export function transactionCancelled(codes: readonly string[]): TransactionCance
 }
 
 /**
- * Applies a TransactWriteItems request made of Puts: every Put's condition is checked against the
- * stored item first, and either all of them land or none does (TransactionCanceledException, with
- * a reason per item, as DynamoDB answers).
+ * Applies a TransactWriteItems request made of Puts and of the Update that clears an outbox: every
+ * item's condition is checked against the stored item first, and either all of them land or none
+ * does (TransactionCanceledException, with a reason per item, as DynamoDB answers).
  */
 export function transactPuts(
   input: TransactWriteCommandInput,
@@ -50,20 +52,30 @@ export function transactPuts(
     set: (item: Record<string, unknown>) => void;
   },
 ): Record<string, never> {
-  const puts = (input.TransactItems ?? []).map((entry) => {
-    if (!entry.Put) throw new Error('the fake table only knows Puts in a transaction');
-    return entry.Put;
+  const writes = (input.TransactItems ?? []).map((entry) => {
+    if (entry.Put)
+      return { condition: entry.Put, key: entry.Put.Item ?? {}, item: () => entry.Put?.Item ?? {} };
+    const update = entry.Update;
+    if (update?.UpdateExpression !== 'SET outbox = :empty') {
+      throw new Error('the fake table only knows Puts and outbox clears in a transaction');
+    }
+    const key = update.Key ?? {};
+    return {
+      condition: update,
+      key,
+      item: () => ({ ...table.get(key), outbox: update.ExpressionAttributeValues?.[':empty'] }),
+    };
   });
-  const keys = puts.map((put) => `${String(put.Item?.pk)} ${String(put.Item?.sk)}`);
+  const keys = writes.map(({ key }) => `${String(key.pk)} ${String(key.sk)}`);
   if (new Set(keys).size !== keys.length) {
     throw Object.assign(new Error('Transaction request cannot include multiple operations on one item'), {
       name: 'ValidationException',
     });
   }
-  const codes = puts.map((put) =>
-    conditionHolds(put, table.get(put.Item ?? {})) ? 'None' : 'ConditionalCheckFailed',
+  const codes = writes.map(({ condition, key }) =>
+    conditionHolds(condition, table.get(key)) ? 'None' : 'ConditionalCheckFailed',
   );
   if (codes.some((code) => code !== 'None')) throw transactionCancelled(codes);
-  for (const put of puts) table.set(put.Item ?? {});
+  for (const write of writes) table.set(write.item());
   return {};
 }

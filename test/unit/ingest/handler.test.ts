@@ -27,7 +27,7 @@ import { resetRuntimeConfig } from '#shared/config.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
 import { emptyState, foldEvents } from '#shared/engagement/state.ts';
 import { ingestMessageBody } from '#shared/ingest-queue.ts';
-import { minutesAfterStart as at, identify, page } from '../engagement/events.ts';
+import { minutesAfterStart as at, identify, page, track } from '../engagement/events.ts';
 import { testRuntimeEnv, useTestRuntime } from '../support/runtime-env.ts';
 import { conditionHolds, transactPuts } from './fake-conditions.ts';
 
@@ -326,6 +326,35 @@ describe('ingest handler: records that are ingested', () => {
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     for (const id of ['u1', 'u2', 'a3']) {
       expect(items.get(`c#${id} state`)).toMatchObject({ version: 1, members: [id], foldedMembers: [id] });
+    }
+  });
+
+  it("publishes the lifecycle events of the batch and clears its customers' outboxes in one transaction", async () => {
+    const firstOrder = (userId: string) =>
+      track(
+        'Order Completed',
+        at(1),
+        { order_id: `${userId}-1`, revenue: 20, currency: 'USD' },
+        { userId, messageId: `m-${userId}` },
+      );
+    const result = await handler(
+      batch(
+        record('q-u1', JSON.stringify(firstOrder('u1'))),
+        record('q-u2', JSON.stringify(firstOrder('u2'))),
+      ),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(eventBridge).toHaveReceivedCommand(PutEventsCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    const clears = dynamo
+      .commandCalls(TransactWriteCommand)
+      .map((call) => call.args[0].input.TransactItems ?? [])
+      .filter((transactItems) => transactItems.every((entry) => entry.Update));
+    expect(clears.map((transactItems) => transactItems.map((entry) => entry.Update?.Key?.pk))).toEqual([
+      ['c#u1', 'c#u2'],
+    ]);
+    for (const id of ['u1', 'u2']) {
+      expect(items.get(`c#${id} state`)).toMatchObject({ version: 1, outbox: { events: [] } });
     }
   });
 
