@@ -2,12 +2,13 @@ import type { IngestEvent } from '#events/ingest-event.ts';
 import { inParallel } from '../in-parallel.ts';
 import { type Merge, writeMerges } from '../store/profiles.ts';
 import { mergeProfiles, planMerge, type ResolvedProfile } from './identity.ts';
+import { idsOf, primaryId, tieEvents } from './ties.ts';
 
 /**
  * The identity links of a queue batch: alias merges two customers, and an event that carries both a
  * userId and an anonymousId links a visitor to a customer.
  *
- * Events are tied together when they share an id or a profile. Ties of events with links are made in
+ * Events are tied together when they share an id or a profile (see ties.ts). Tied links are made in
  * the order of their events, so that on a shared device the first customer keeps the visitor, as one
  * by one; untied links are made at once.
  */
@@ -25,11 +26,7 @@ export async function applyLinks<Item extends { event: IngestEvent }>(
   profiles: ReadonlyMap<string, ResolvedProfile>,
   fail: (items: readonly Item[], error: unknown) => void,
 ): Promise<LinkedBatch<Item>> {
-  const ties = new Ties();
-  for (const { event } of items) {
-    const ids = idsOf(event);
-    ties.tie([...ids, ...ids.map((id) => profiles.get(id)?.id ?? id)]);
-  }
+  const ties = tieEvents(items, profiles);
   const withLinks = new Map<string, { item: Item; link: Link }[]>();
   const linked = new Set<Item>();
   for (const item of items) {
@@ -138,43 +135,4 @@ function identityLink(event: IngestEvent, profiles: ReadonlyMap<string, Resolved
     };
   }
   return undefined;
-}
-
-/** The id an event is filed under: the customer's, else the visitor's. */
-export function primaryId(event: IngestEvent): string {
-  return event.userId ?? event.anonymousId ?? '';
-}
-
-/** Every id an event names. */
-export function idsOf(event: IngestEvent): string[] {
-  return [event.userId, event.anonymousId, event.previousId].filter((id): id is string => Boolean(id));
-}
-
-/** Groups of ids tied together, directly or through others (a disjoint-set forest). */
-class Ties {
-  private readonly parent = new Map<string, string>();
-
-  tie(ids: readonly string[]): void {
-    const [first, ...rest] = ids;
-    if (first === undefined) return;
-    const root = this.groupOf(first);
-    for (const id of rest) {
-      const other = this.groupOf(id);
-      if (other !== root) this.parent.set(other, root);
-    }
-  }
-
-  /** The group's representative id. */
-  groupOf(id: string): string {
-    let root = id;
-    for (let up = this.parent.get(root); up !== undefined && up !== root; up = this.parent.get(root)) {
-      root = up;
-    }
-    // Point the path at the root, so that later lookups are short.
-    for (let at = id, up = this.parent.get(at); up !== undefined && up !== root; up = this.parent.get(at)) {
-      this.parent.set(at, root);
-      at = up;
-    }
-    return root;
-  }
 }

@@ -6,8 +6,9 @@ import { ingestMessageEvents } from '../ingest-queue.ts';
 import { clearOutboxes, type OutboxClear, type ProfileWrites, writeLiveProfiles } from '../store/profiles.ts';
 import { type PutOutcome, storeTimelineEvents } from '../store/timeline.ts';
 import { afterFold, applyEvents, type FoldPlan, planFold, type TimelineWrite } from './apply-events.ts';
-import { applyLinks, idsOf, primaryId } from './batch-links.ts';
+import { applyLinks } from './batch-links.ts';
 import { type ResolvedProfile, resolveProfiles } from './identity.ts';
+import { idsOf, partsOfBatch, primaryId } from './ties.ts';
 
 export interface IngestRecord {
   /** The queue's message id, reported back when the record fails. */
@@ -37,6 +38,12 @@ interface ProfileGroup {
 }
 
 const groupConcurrency = 8;
+/**
+ * A batch of more events than this is ingested in parts that share no customer, side by side: while
+ * one part waits on a request another computes, and no part waits for the slowest customer of
+ * another.
+ */
+const eventsPerPart = 2_000;
 
 /**
  * Ingests a batch from the ingest queue: every event lands once on its customer's timeline and in
@@ -44,10 +51,11 @@ const groupConcurrency = 8;
  * rest are done. A record with a failed event is retried whole: its other events then come back as
  * duplicates, which change nothing.
  *
- * 1. Parse each record's events; an event that is not an ingest event fails alone.
- * 2. Read the profiles of every id in the batch at once, and apply the identity links that are not
- *    made yet (identify, alias, events that carry both ids), so that each event resolves to the
- *    profile it belongs to.
+ * 1. Parse each record's events; an event that is not an ingest event fails alone. Read the
+ *    profiles of every id in the batch at once; a large batch goes on in parts that share no
+ *    customer (see ties.ts), side by side.
+ * 2. Apply the identity links that are not made yet (identify, alias, events that carry both ids),
+ *    so that each event resolves to the profile it belongs to.
  * 3. Store the events on the timeline, in batches (each in the partition of the id it carries, see
  *    store/timeline.ts).
  * 4. Per profile, plan the fold of its events into its state; write the new states together, on
@@ -73,6 +81,19 @@ export async function ingestBatch(
 
   const ids = parsed.flatMap(({ event }) => idsOf(event));
   const read = await resolveProfiles(ids);
+  const parts = partsOfBatch(parsed, read, Math.ceil(parsed.length / eventsPerPart));
+  await Promise.all(parts.map((part) => ingestPart(part, read, settings, catalog, fail)));
+  return failures;
+}
+
+/** One part of a batch, from its identity links on (steps 2 to 5 above). */
+async function ingestPart(
+  parsed: readonly ParsedRecord[],
+  read: Map<string, ResolvedProfile>,
+  settings: EngagementSettings,
+  catalog: Catalog,
+  fail: (items: readonly ParsedRecord[], error: unknown) => void,
+): Promise<void> {
   const { linked, changed } = await applyLinks(parsed, read, fail);
   // Read again after merges, and in any case before the timeline: see applyEvents.
   const profiles = changed.length > 0 ? new Map([...read, ...(await resolveProfiles(changed))]) : read;
@@ -114,7 +135,6 @@ export async function ingestBatch(
       error,
     ),
   );
-  return failures;
 }
 
 async function planGroups<Group extends ProfileGroup>(

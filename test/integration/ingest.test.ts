@@ -7,6 +7,7 @@ import { foldEvents } from '#shared/engagement/state.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { getProfile } from '#shared/store/profiles.ts';
 import { delivered, history } from '../unit/engagement/arbitraries.ts';
+import { identify, minutesAfterStart, page, track } from '../unit/engagement/events.ts';
 import { useEmulators } from './support.ts';
 
 /**
@@ -130,4 +131,50 @@ describe('ingest of a shuffled, duplicated delivery', () => {
       { numRuns: 30 },
     );
   }, 300_000);
+});
+
+describe('ingest of a large batch', () => {
+  it('gives every customer the replayed state when the batch goes in parts side by side', async () => {
+    // 200 visitors who sign up, 11 events each: more than one part's worth of events in one batch.
+    const journeys = Array.from({ length: 200 }, (_, customer) => {
+      const userId = `large-u${customer}`;
+      const anonymousId = `large-a${customer}`;
+      return {
+        userId,
+        events: [
+          page(
+            minutesAfterStart(customer),
+            {},
+            { userId: undefined, anonymousId, messageId: `large-${customer}-0` },
+          ),
+          identify(
+            minutesAfterStart(customer + 1),
+            { email: `${userId}@shop.example` },
+            { userId, anonymousId, messageId: `large-${customer}-1` },
+          ),
+          ...Array.from({ length: 9 }, (_, step) =>
+            track(
+              'Product Viewed',
+              minutesAfterStart(customer + 2 + step),
+              { product_id: `p${step}`, category: 'Paint' },
+              { userId, anonymousId, messageId: `large-${customer}-${step + 2}` },
+            ),
+          ),
+        ],
+      };
+    });
+    // Interleaved, as a queue batch holds them.
+    const events = journeys
+      .flatMap(({ events }) => events)
+      .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.messageId.localeCompare(b.messageId));
+    const failures = await ingestBatch(
+      events.map((event) => ({ id: event.messageId, body: JSON.stringify(event) })),
+      settings,
+    );
+    expect(failures).toEqual([]);
+    for (const { userId, events: own } of journeys) {
+      const profile = await getProfile(userId);
+      expect(profile?.kind === 'live' && profile.state).toEqual(foldEvents(userId, own, settings));
+    }
+  }, 120_000);
 });
