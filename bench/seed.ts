@@ -5,10 +5,10 @@ import { batchPutItems } from '#shared/store/batch.ts';
 import {
   emptyOutbox,
   type ProfileWrite,
+  profileItem,
   writeLiveProfile,
   writeLiveProfiles,
 } from '#shared/store/profiles.ts';
-import { customerPartition, stateSortKey } from '#shared/store/table.ts';
 import { inPool } from './pool.ts';
 import type { SyntheticCustomer } from './profiles.ts';
 
@@ -72,16 +72,7 @@ export function profileWrite(
  */
 export function storedItems(write: ProfileWrite): Record<string, unknown>[] {
   return [
-    {
-      pk: customerPartition(write.id),
-      sk: stateSortKey,
-      version: write.expectedVersion + 1,
-      members: write.members,
-      foldedMembers: write.foldedMembers,
-      state: write.state,
-      outbox: write.outbox,
-      indexed: write.indexed,
-    },
+    profileItem(write),
     ...write.indexed.map((item: IndexItem) => ({ ...item.attributes, pk: item.pk, sk: item.sk })),
   ];
 }

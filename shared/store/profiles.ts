@@ -129,7 +129,7 @@ function toProfile(id: string, item: Record<string, unknown>): StoredProfile {
     version,
     members: item.members as string[],
     foldedMembers: (item.foldedMembers as string[] | undefined) ?? [],
-    state: item.state as EngagementState,
+    state: storedState(item.state),
     outbox: { events: (item.outbox as Partial<Outbox> | undefined)?.events ?? [] },
     indexed: (item.indexed as IndexItem[] | undefined) ?? [],
   };
@@ -196,10 +196,20 @@ function profileAttributes(write: ProfileWrite) {
     version: write.expectedVersion + 1,
     members: write.members,
     foldedMembers: write.foldedMembers,
-    state: write.state,
+    state: JSON.stringify(write.state),
     outbox: write.outbox,
     indexed: write.indexed,
   };
+}
+
+/** The profile item a write puts, as a table seeded without ingest needs it. */
+export function profileItem(write: ProfileWrite): Record<string, unknown> {
+  return { pk: customerPartition(write.id), sk: stateSortKey, ...profileAttributes(write) };
+}
+
+/** The state as stored: JSON text (see table.ts), or a map as profiles written before that hold it. */
+function storedState(stored: unknown): EngagementState {
+  return (typeof stored === 'string' ? JSON.parse(stored) : stored) as EngagementState;
 }
 
 /**

@@ -6,19 +6,21 @@
  * | API key           | `key`           | sha256 of key   |
  * | customer profile  | `c#<id>`        | `state`         |
  * | timeline event    | `c#<profileId>` | `e#<messageId>` |
-| audience member   | `aud#<campaignId>#<shard>` | `<customerId>`, or `<web.lastSeenAt>#<customerId>` |
-| date index entry  | `date#<field>#<MM-DD>` | `<YYYY-MM-DD>#<customerId>` |
-| campaign timer    | `c#<profileId>` | `timer#<campaignId>#<key>` |
-| due-timer pointer | `due#<shard>` | `<dueAt>#<profileId>#<timer sk>` |
-| deferred send     | `c#<profileId>` | `defer#<campaignId>#<occurrence>` |
-| send claim        | `c#<profileId>` | `send#<campaignId>#<occurrence>` |
-| send ledger       | `c#<profileId>` | `sends` |
-| campaign counters | `stats#<campaignId>` | `<shard>` |
-| schedule cursor   | `schedule#<campaignId>` | `cursor` |
-| pacing slot       | `pace` | `<epoch second>` |
-| indexed catalog   | `catalog` | `indexed` |
+ * | audience member   | `aud#<campaignId>#<shard>` | `<customerId>`, or `<web.lastSeenAt>#<customerId>` |
+ * | date index entry  | `date#<field>#<MM-DD>` | `<YYYY-MM-DD>#<customerId>` |
+ * | campaign timer    | `c#<profileId>` | `timer#<campaignId>#<key>` |
+ * | due-timer pointer | `due#<shard>` | `<dueAt>#<profileId>#<timer sk>` |
+ * | deferred send     | `c#<profileId>` | `defer#<campaignId>#<occurrence>` |
+ * | send claim        | `c#<profileId>` | `send#<campaignId>#<occurrence>` |
+ * | send ledger       | `c#<profileId>` | `sends` |
+ * | campaign counters | `stats#<campaignId>` | `<shard>` |
+ * | schedule cursor   | `schedule#<campaignId>` | `cursor` |
+ * | pacing slot       | `pace` | `<epoch second>` |
+ * | indexed catalog   | `catalog` | `indexed` |
  *
- * A profile is keyed by a userId or, before sign-up, an anonymousId. When identify or alias links two
+ * A profile is keyed by a userId or, before sign-up, an anonymousId. Its engagement state is kept as
+ * JSON text in `state`: it is only ever read and written whole, and as text it costs DynamoDB (and
+ * the SDK's marshalling) a fraction of the work of a map of a hundred nested attributes. When identify or alias links two
  * ids, the merged profile becomes a redirect (`mergedInto`) and its events stay where they are: the
  * surviving profile lists it in `members`, and its timeline is the union of its members' partitions.
  *

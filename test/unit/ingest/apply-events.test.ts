@@ -106,7 +106,7 @@ function statePut(state: EngagementState, expectedVersion: number, outbox: Outbo
       version: expectedVersion + 1,
       members: ['u1'],
       foldedMembers: ['u1'],
-      state,
+      state: JSON.stringify(state),
       outbox,
       indexed: [],
     },
@@ -206,7 +206,7 @@ describe('applyEvents: incremental or replay', () => {
         version: 3,
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
-        state: foldEvents('u1', [anonymousVisit, view, later], settings),
+        state: JSON.stringify(foldEvents('u1', [anonymousVisit, view, later], settings)),
       }),
       ExpressionAttributeValues: { ':expected': 2 },
     });

@@ -403,7 +403,7 @@ describe('ingest handler: records that are ingested', () => {
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'c#u2', sk: 'state' } });
     expect(items.get('c#u2 state')).toMatchObject({
       version: 3,
-      state: foldEvents('u2', [earlier, meanwhile, latest], settings),
+      state: JSON.stringify(foldEvents('u2', [earlier, meanwhile, latest], settings)),
     });
     expect(items.get('c#u1 state')).toMatchObject({ version: 1 });
   });
@@ -451,7 +451,7 @@ describe('ingest handler: records that are ingested', () => {
               version: 1,
               members: ['a1', 'u1'],
               foldedMembers: ['a1', 'u1'],
-              state: emptyState('u1'),
+              state: JSON.stringify(emptyState('u1')),
               outbox: { events: [] },
               indexed: [],
             },
@@ -480,11 +480,15 @@ describe('ingest handler: records that are ingested', () => {
         version: 2,
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
-        state,
+        state: JSON.stringify(state),
       }),
       ExpressionAttributeValues: { ':expected': 1 },
     });
-    expect(items.get('c#u1 state')).toMatchObject({ version: 2, foldedMembers: ['a1', 'u1'], state });
+    expect(items.get('c#u1 state')).toMatchObject({
+      version: 2,
+      foldedMembers: ['a1', 'u1'],
+      state: JSON.stringify(state),
+    });
     expect(items.get('c#a1 state')).toEqual({ pk: 'c#a1', sk: 'state', version: 1, mergedInto: 'u1' });
   });
 
@@ -522,7 +526,7 @@ describe('ingest handler: records that are ingested', () => {
       version: 3,
       members: ['a1', 'u1'],
       foldedMembers: ['a1', 'u1'],
-      state,
+      state: JSON.stringify(state),
     });
   });
 
@@ -551,7 +555,7 @@ describe('ingest handler: records that are ingested', () => {
         version: 3,
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
-        state: foldEvents('u1', [earlierVisit, signUp, next], settings),
+        state: JSON.stringify(foldEvents('u1', [earlierVisit, signUp, next], settings)),
       }),
       ExpressionAttributeValues: { ':expected': 2 },
     });

@@ -195,7 +195,7 @@ describe('mergeProfiles', () => {
               version: 5,
               members: ['a2', 'u1', 'u2'],
               foldedMembers: ['u1'],
-              state: u1.state,
+              state: JSON.stringify(u1.state),
               outbox: { events: [...lifecycle('u1'), ...lifecycle('u2')] },
               indexed: [],
             },
@@ -224,7 +224,7 @@ describe('mergeProfiles', () => {
       version: 1,
       members: ['a1', 'u1'],
       foldedMembers: ['a1', 'u1'],
-      state: emptyState('u1'),
+      state: JSON.stringify(emptyState('u1')),
       outbox: emptyOutbox,
       indexed: [],
     });

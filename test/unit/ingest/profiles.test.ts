@@ -52,7 +52,7 @@ describe('writeLiveProfile', () => {
         version: 1,
         members: ['a1', 'u1'],
         foldedMembers: ['a1', 'u1'],
-        state: profile.state,
+        state: JSON.stringify(profile.state),
         outbox: emptyOutbox,
         indexed: [],
       },
@@ -106,7 +106,7 @@ describe('writeMerge', () => {
               version: 4,
               members: ['a1', 'u1'],
               foldedMembers: ['u1'],
-              state: profile.state,
+              state: JSON.stringify(profile.state),
               outbox: emptyOutbox,
               indexed: [],
             },
@@ -191,6 +191,20 @@ describe('getProfile', () => {
       Key: { pk: 'c#u1', sk: 'state' },
       ConsistentRead: true,
     });
+  });
+
+  it('reads the state whether it is stored as JSON text or, as older profiles hold it, as a map', async () => {
+    const state = { ...emptyState('u1'), traits: { email: 'ada@shop.example' } };
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({
+        Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state: JSON.stringify(state) },
+      })
+      .resolvesOnce({ Item: { pk: 'c#u1', sk: 'state', version: 2, members: ['u1'], state } });
+    for (let read = 0; read < 2; read++) {
+      const profile = await getProfile('u1');
+      expect(profile?.kind === 'live' && profile.state).toEqual(state);
+    }
   });
 
   it('reads a redirect, and nothing for an unknown id', async () => {
