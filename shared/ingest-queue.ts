@@ -22,7 +22,7 @@ const packClosing = ']}';
 
 /**
  * The queue messages that carry the events, in their order, each as full as SQS allows. A message's
- * `messageId` attribute is its first event's.
+ * `messageId` attribute is its first event's, and its `events` attribute says how many it carries.
  */
 export function ingestMessages(events: readonly IngestEvent[]): QueueMessage[] {
   const budget = maxMessageBytes - attributeAllowance - packOpening.length - packClosing.length;
@@ -31,7 +31,9 @@ export function ingestMessages(events: readonly IngestEvent[]): QueueMessage[] {
   let bytes = 0;
   let first = '';
   const close = () => {
-    if (bodies.length > 0) messages.push({ body: packBody(bodies), messageId: first });
+    if (bodies.length > 0) {
+      messages.push({ body: packBody(bodies), messageId: first, attributes: { events: bodies.length } });
+    }
     bodies = [];
     bytes = 0;
   };

@@ -10,6 +10,8 @@ export interface QueueMessage {
   body: string;
   /** An id carried as the `messageId` attribute, for tracing a message across queues. */
   messageId: string;
+  /** More attributes, by name: numbers as SQS Number attributes, text as String ones. */
+  attributes?: Record<string, string | number>;
 }
 
 export interface EnqueueOptions {
@@ -37,19 +39,27 @@ export function queueBody(value: unknown): string {
 }
 
 function toEntry(message: QueueMessage, index: number): Entry {
-  const attributeName = 'messageId';
+  const attributes = Object.entries({ messageId: message.messageId, ...message.attributes }).map(
+    ([name, value]) =>
+      [
+        name,
+        { DataType: typeof value === 'number' ? 'Number' : 'String', StringValue: String(value) },
+      ] as const,
+  );
   return {
     entry: {
       Id: String(index),
       MessageBody: message.body,
-      MessageAttributes: { [attributeName]: { DataType: 'String', StringValue: message.messageId } },
+      MessageAttributes: Object.fromEntries(attributes),
     },
     // SQS counts the body and each attribute's name, type and value.
     bytes:
       Buffer.byteLength(message.body) +
-      attributeName.length +
-      'String'.length +
-      Buffer.byteLength(message.messageId),
+      attributes.reduce(
+        (sum, [name, value]) =>
+          sum + name.length + value.DataType.length + Buffer.byteLength(value.StringValue),
+        0,
+      ),
   };
 }
 

@@ -80,6 +80,23 @@ describe('sqsBatches', () => {
     );
   });
 
+  it('sends further attributes, numbers as Number attributes, and counts them in the batch size', () => {
+    const body = 'x'.repeat(128 * 1024);
+    const message = (index: number) => ({
+      body,
+      messageId: `m${index}`,
+      attributes: { events: 3, note: 'n' },
+    });
+    const batches = sqsBatches([message(0), message(1)]);
+    expect(batches[0]?.[0]?.MessageAttributes).toEqual({
+      messageId: { DataType: 'String', StringValue: 'm0' },
+      events: { DataType: 'Number', StringValue: '3' },
+      note: { DataType: 'String', StringValue: 'n' },
+    });
+    // Two bodies of exactly 128 KiB fit in 256 KiB only without their attributes.
+    expect(batches.map((batch) => batch.length)).toEqual([1, 1]);
+  });
+
   it('keeps each batch under 256 KB', () => {
     const batches = sqsBatches(queueMessages(10, 32_000));
     expect(batches.map((batch) => batch.length)).toEqual([8, 2]);
@@ -208,14 +225,17 @@ describe('enqueueEvents', () => {
     aws.sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries ?? []);
   const sentIds = () => sentEntries().map((entries) => entries.map((entry) => entry.Id));
 
-  it('sends the events in one message with the first messageId as its attribute', async () => {
+  it('sends the events in one message, with the first messageId and the count as attributes', async () => {
     await enqueueEvents(events(12));
     expect(aws.sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     expect(aws.sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, {
       QueueUrl: queueUrl,
       Entries: [
         expect.objectContaining({
-          MessageAttributes: { messageId: { DataType: 'String', StringValue: 'm0' } },
+          MessageAttributes: {
+            messageId: { DataType: 'String', StringValue: 'm0' },
+            events: { DataType: 'Number', StringValue: '12' },
+          },
         }),
       ],
     });
