@@ -1,9 +1,7 @@
-import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { log } from './format.ts';
-import { gatewayRequest } from './gateway.ts';
 import { parseObject } from './json.ts';
-import { inPool } from './pool.ts';
 import type { SyntheticData } from './synthetic.ts';
 
 /** Posting the synthetic traffic through the gateway's POST /v1/batch, as a Segment client sends it. */
@@ -31,7 +29,10 @@ export function cutRequests(data: SyntheticData, batchSize: number): BatchReques
   return requests;
 }
 
-/** Posts every request, `concurrency` at a time; any request not wholly accepted fails the run. */
+/**
+ * Posts every request, `concurrency` at a time, from a thread of its own (post-worker.mjs), as clients
+ * are not in the server's process; any request not wholly accepted fails the run.
+ */
 export async function postAll(
   stack: LocalStack,
   requests: readonly BatchRequest[],
@@ -42,26 +43,44 @@ export async function postAll(
   const latenciesMs: number[] = [];
   let accepted = 0;
   let lastReported = 0;
-  await inPool(requests, concurrency, async (request, index) => {
-    if (Date.now() > deadline) throw new Error('the bench ran out of time while posting');
-    const body = `{"batch":${request.batchJson},"sentAt":"${new Date().toISOString()}"}`;
-    const start = performance.now();
-    const { status, text } = await gatewayRequest(stack, '/v1/batch', {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'application/json' },
-      body,
-    });
-    latenciesMs.push(performance.now() - start);
-    checkAccepted(index, request, status, text);
-    accepted += request.events;
-    const done = Math.floor((10 * (index + 1)) / requests.length);
-    if (done > lastReported) {
-      lastReported = done;
-      if (done < 10) log(`posted ${done * 10}%`);
-    }
+  const worker = new Worker(new URL('./post-worker.mjs', import.meta.url), {
+    workerData: { url: `${stack.url}/v1/batch`, authorization, requests, concurrency, deadline },
   });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the posting thread ended early (exit code ${code})`)));
+      worker.on('message', (message: PosterMessage) => {
+        if (message.kind === 'done') return resolve();
+        if (message.kind === 'failed') return reject(new Error(message.reason));
+        const request = requests[message.index];
+        try {
+          if (!request) throw new Error(`request ${message.index}: not one the bench made`);
+          latenciesMs.push(message.ms);
+          checkAccepted(message.index, request, message.status, message.text);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        accepted += request.events;
+        const done = Math.floor((10 * latenciesMs.length) / requests.length);
+        if (done > lastReported) {
+          lastReported = done;
+          if (done < 10) log(`posted ${done * 10}%`);
+        }
+      });
+    });
+  } finally {
+    await worker.terminate();
+  }
   return { latenciesMs, accepted };
 }
+
+/** What the posting thread says: each request's answer, then whether it got through them all. */
+type PosterMessage =
+  | { kind: 'posted'; index: number; status: number; text: string; ms: number }
+  | { kind: 'done' }
+  | { kind: 'failed'; reason: string };
 
 function checkAccepted(index: number, request: BatchRequest, status: number, text: string): void {
   if (status !== 200) {
