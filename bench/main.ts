@@ -105,7 +105,11 @@ const program = new Command('bench')
   )
   .option('--batch-size <n>', 'events per POST /v1/batch', wholeNumber(1), 100)
   .option('--seed <text>', 'seed of the synthetic traffic', 'rapport')
-  .option('--no-campaigns', "ingest: measure ingest alone, without the repository's campaigns")
+  .option(
+    '--campaigns',
+    "ingest: run the repository's campaigns as a deployment would (their indexes, timers and sends)",
+    false,
+  )
   .addOption(
     new Option(
       '--worker-concurrency <n>',
