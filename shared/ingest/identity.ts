@@ -67,22 +67,11 @@ export async function resolveProfile(id: string): Promise<ResolvedProfile> {
 }
 
 /**
- * Link `anonymousId` to the customer `userId`. An anonymous id that already belongs to another
- * customer (a shared device) stays with the customer it joined first.
- */
-export async function linkAnonymousId(
-  anonymousId: string,
-  userId: string,
-  known?: ReadonlyMap<string, ResolvedProfile>,
-): Promise<string | undefined> {
-  return mergeProfiles(anonymousId, userId, known, { onlyIfUnlinked: true });
-}
-
-/**
  * Merge the profile of `fromId` into the profile of `intoId`, returning the surviving profile's id
  * when anything changed. `known` holds profiles the caller has just read; a stale one only costs a
  * retry. With `onlyIfUnlinked`, `fromId` is merged only while it is still a profile of its own:
- * once it belongs to someone, it stays there.
+ * once it belongs to someone, it stays there. That is how a visitor is linked to a customer: an
+ * anonymous id on a shared device stays with the customer it joined first.
  */
 export async function mergeProfiles(
   fromId: string,

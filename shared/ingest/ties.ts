@@ -38,6 +38,7 @@ export function partsOfBatch<Item extends { event: IngestEvent }>(
   profiles: ReadonlyMap<string, ResolvedProfile>,
   parts: number,
 ): Item[][] {
+  if (parts <= 1) return items.length > 0 ? [[...items]] : [];
   const ties = tieEvents(items, profiles);
   const sizes = new Map<string, number>();
   for (const { event } of items) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IngestEvent } from '#events/ingest-event.ts';
 import { readCustomer, readTimeline } from '#shared/customers/read-customer.ts';
 import { defaultEngagementSettings } from '#shared/engagement/settings.ts';
-import { linkAnonymousId, resolveProfile } from '#shared/ingest/identity.ts';
+import { mergeProfiles, resolveProfile } from '#shared/ingest/identity.ts';
 import { ingestBatch } from '#shared/ingest/ingest-batch.ts';
 import { identify, minutesAfterStart, page, track } from '../unit/engagement/events.ts';
 import { useEmulators } from './support.ts';
@@ -263,7 +263,7 @@ describe('identify links a visitor to a customer', () => {
   it('folds a merged visitor in even when the process died between the merge and the fold', async () => {
     const journey = visit('visitor-crash', 'customer-crash');
     await ingest(journey.before);
-    await linkAnonymousId('visitor-crash', 'customer-crash');
+    await mergeProfiles('visitor-crash', 'customer-crash', undefined, { onlyIfUnlinked: true });
     await ingest([journey.signUp]);
     const state = await readCustomer('customer-crash', now, settings);
     expect(state.web.productViews).toBe(1);

@@ -16,12 +16,7 @@ import type { LifecycleEvent } from '#events/lifecycle.ts';
 import { defaultEngagementSettings as settings } from '#shared/engagement/settings.ts';
 import { emptyState, foldEvents } from '#shared/engagement/state.ts';
 import { lifecycleTransitions } from '#shared/engagement/transitions.ts';
-import {
-  linkAnonymousId,
-  mergeProfiles,
-  type ResolvedProfile,
-  resolveProfiles,
-} from '#shared/ingest/identity.ts';
+import { mergeProfiles, type ResolvedProfile, resolveProfiles } from '#shared/ingest/identity.ts';
 import { emptyOutbox, type LiveProfile } from '#shared/store/profiles.ts';
 import { minutesAfterStart as at, track } from '../engagement/events.ts';
 import { useTestRuntime } from '../support/runtime-env.ts';
@@ -218,7 +213,7 @@ describe('mergeProfiles', () => {
   });
 
   it('creates a survivor, empty and with both folded, on condition that neither profile exists', async () => {
-    await expect(linkAnonymousId('a1', 'u1')).resolves.toBe('u1');
+    await expect(mergeProfiles('a1', 'u1', undefined, { onlyIfUnlinked: true })).resolves.toBe('u1');
     expect(transactions).toEqual([['landed']]);
     expect(stored.get('u1')).toEqual({
       version: 1,
@@ -240,7 +235,7 @@ describe('mergeProfiles', () => {
     live('u1', ['a1', 'u1'], 3);
     redirect('a1', 'u1');
     await expect(mergeProfiles('a1', 'u1')).resolves.toBeUndefined();
-    await expect(linkAnonymousId('a1', 'u1')).resolves.toBeUndefined();
+    await expect(mergeProfiles('a1', 'u1', undefined, { onlyIfUnlinked: true })).resolves.toBeUndefined();
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
@@ -274,12 +269,12 @@ describe('mergeProfiles', () => {
   });
 });
 
-describe('linkAnonymousId on a shared device', () => {
+describe('linking a visitor on a shared device', () => {
   it('gives up when, on the retry after a conflict, the device belongs to another customer', async () => {
     // Both sign-ins read the device as a visitor of its own; alice's link lands first.
     const known = await resolveProfiles(['dev', 'alice', 'bob']);
-    await expect(linkAnonymousId('dev', 'alice', known)).resolves.toBe('alice');
-    await expect(linkAnonymousId('dev', 'bob', known)).resolves.toBeUndefined();
+    await expect(mergeProfiles('dev', 'alice', known, { onlyIfUnlinked: true })).resolves.toBe('alice');
+    await expect(mergeProfiles('dev', 'bob', known, { onlyIfUnlinked: true })).resolves.toBeUndefined();
 
     // bob's transaction fails on the device alone: it is no longer absent.
     expect(transactions).toEqual([['landed'], ['None', 'ConditionalCheckFailed']]);
@@ -303,8 +298,8 @@ describe('linkAnonymousId on a shared device', () => {
     live('bob', ['bob'], 1);
     const known = await resolveProfiles(['dev', 'alice', 'bob']);
     const [forAlice, forBob] = await Promise.all([
-      linkAnonymousId('dev', 'alice', known),
-      linkAnonymousId('dev', 'bob', known),
+      mergeProfiles('dev', 'alice', known, { onlyIfUnlinked: true }),
+      mergeProfiles('dev', 'bob', known, { onlyIfUnlinked: true }),
     ]);
     expect([forAlice, forBob].filter(Boolean)).toHaveLength(1);
     const owner = forAlice ?? forBob;
@@ -322,7 +317,7 @@ describe('linkAnonymousId on a shared device', () => {
   it('does not link a device that already redirects to another customer, without writing', async () => {
     live('alice', ['alice', 'dev'], 2);
     redirect('dev', 'alice');
-    await expect(linkAnonymousId('dev', 'bob')).resolves.toBeUndefined();
+    await expect(mergeProfiles('dev', 'bob', undefined, { onlyIfUnlinked: true })).resolves.toBeUndefined();
     expect(dynamo).not.toHaveReceivedCommand(TransactWriteCommand);
     expect(stored.get('bob')).toBeUndefined();
   });
